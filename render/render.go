@@ -1,0 +1,205 @@
+// Package render turns a collector.Snapshot into what portwatch prints: an
+// aligned table like netstat's, JSON (schema version 1, see DESIGN.md section
+// 2), CSV with the JSON's columns, and a summary of counts like ss -s. It also
+// reads that JSON back (ReadJSON), sorts sockets (Sort) and makes strings that
+// came from the system safe to print on a terminal (Sanitize).
+//
+// Nothing here reads flags, the environment or the terminal: the CLI passes
+// Options and an io.Writer.
+package render
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/portwatch/portwatch/collector"
+)
+
+// ServiceNamer names a port; *services.Registry satisfies it. Name returns ""
+// when it knows no name for the port. proto is "tcp" or "udp".
+type ServiceNamer interface {
+	Name(proto string, port uint16) string
+}
+
+// Options select what the renderers show.
+type Options struct {
+	// Owners adds the PID/Program column (netstat -o / -p).
+	Owners bool
+	// Extended adds the User, Inode, Recv-Q and Send-Q columns (-e).
+	Extended bool
+	// Numeric drops the table's Service column and shows users as numeric
+	// UIDs. It applies to Table only: JSON and CSV always carry names.
+	Numeric bool
+	// NoHeader leaves out the header row of Table and CSV.
+	NoHeader bool
+	// Services names ports; nil means no service names.
+	Services ServiceNamer
+	// UserName names a user id; nil, or an empty result, shows the numeric
+	// uid. The CLI passes a cached os/user lookup.
+	UserName func(uid int) string
+}
+
+// userNames remembers UserName's answers for one rendering call, so a
+// snapshot of 100k sockets asks the callback once per distinct uid.
+type userNames struct {
+	fn    func(uid int) string
+	cache map[int]string
+}
+
+func newUserNames(fn func(uid int) string) *userNames {
+	return &userNames{fn: fn, cache: make(map[int]string)}
+}
+
+// name returns the raw (unsanitized) user name of uid, "" when unknown.
+func (u *userNames) name(uid int) string {
+	if u.fn == nil || uid < 0 {
+		return ""
+	}
+	if n, ok := u.cache[uid]; ok {
+		return n
+	}
+	n := u.fn(uid)
+	u.cache[uid] = n
+	return n
+}
+
+// FormatAddr formats an address for the Local and Foreign Address columns:
+// IPv4 as 127.0.0.1:22, IPv6 bracketed as [::1]:22, IPv4-mapped IPv6
+// addresses as IPv4, and port 0 as * (0.0.0.0:*, [::]:*), like netstat. An
+// invalid (zero) AddrPort is *:*. An IPv6 zone is kept and sanitized.
+func FormatAddr(ap netip.AddrPort) string {
+	a := ap.Addr()
+	if !a.IsValid() {
+		return "*:*"
+	}
+	if a.Is4In6() {
+		a = a.Unmap()
+	}
+	var buf [64]byte
+	b := buf[:0]
+	if a.Is6() {
+		b = append(b, '[')
+		if z := a.Zone(); z != "" {
+			b = a.WithZone("").AppendTo(b)
+			b = append(b, '%')
+			b = append(b, Sanitize(z)...)
+		} else {
+			b = a.AppendTo(b)
+		}
+		b = append(b, ']')
+	} else {
+		b = a.AppendTo(b)
+	}
+	b = append(b, ':')
+	if p := ap.Port(); p == 0 {
+		b = append(b, '*')
+	} else {
+		b = strconv.AppendUint(b, uint64(p), 10)
+	}
+	return string(b)
+}
+
+// protoColumn is the Proto column: tcp, tcp6, udp, udp6 as netstat prints it.
+func protoColumn(s *collector.Socket) string {
+	switch {
+	case s.Proto == collector.ProtoTCP && s.Family == collector.FamilyIPv6:
+		return "tcp6"
+	case s.Proto == collector.ProtoTCP:
+		return "tcp"
+	case s.Proto == collector.ProtoUDP && s.Family == collector.FamilyIPv6:
+		return "udp6"
+	case s.Proto == collector.ProtoUDP:
+		return "udp"
+	}
+	if s.Family == collector.FamilyIPv6 {
+		return s.Proto.String() + "6"
+	}
+	return s.Proto.String()
+}
+
+// ServiceOf returns the Service column's value for s, sanitized: for a
+// listening socket (s.Listening()) the name of its local port; otherwise the
+// name of the lower-numbered of its two ports that svc knows (if only one is
+// known, that one). Port 0 is never looked up. It returns "-" when no port
+// has a name or svc is nil.
+func ServiceOf(s *collector.Socket, svc ServiceNamer) string {
+	if n := serviceName(s, svc); n != "" {
+		return Sanitize(n)
+	}
+	return "-"
+}
+
+// serviceName is ServiceOf's raw name, "" when there is none.
+func serviceName(s *collector.Socket, svc ServiceNamer) string {
+	if svc == nil {
+		return ""
+	}
+	proto := s.Proto.String()
+	lp := s.Local.Port()
+	if s.Listening() {
+		return portName(svc, proto, lp)
+	}
+	lo, hi := lp, s.Remote.Port()
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	if n := portName(svc, proto, lo); n != "" {
+		return n
+	}
+	return portName(svc, proto, hi)
+}
+
+// portName asks svc for the name of port, never for port 0.
+func portName(svc ServiceNamer, proto string, port uint16) string {
+	if svc == nil || port == 0 {
+		return ""
+	}
+	return svc.Name(proto, port)
+}
+
+// firstOwner returns the owner with the lowest PID, or nil.
+func firstOwner(s *collector.Socket) *collector.Owner {
+	if len(s.Owners) == 0 {
+		return nil
+	}
+	o := &s.Owners[0]
+	for i := 1; i < len(s.Owners); i++ {
+		if s.Owners[i].PID < o.PID {
+			o = &s.Owners[i]
+		}
+	}
+	return o
+}
+
+// ownersColumn is the PID/Program column: "812/sshd", several owners joined
+// with ",", "-" when there is none, and "-(reason)" when the collector said
+// why the owner is unknown, e.g. "-(kernel)" or "-(permission)".
+func ownersColumn(s *collector.Socket) string {
+	if len(s.Owners) == 0 {
+		if s.OwnerUnknown != collector.OwnerKnown {
+			return "-(" + Sanitize(string(s.OwnerUnknown)) + ")"
+		}
+		return "-"
+	}
+	if len(s.Owners) == 1 {
+		return ownerString(&s.Owners[0])
+	}
+	var b strings.Builder
+	for i := range s.Owners {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(ownerString(&s.Owners[i]))
+	}
+	return b.String()
+}
+
+// ownerString is "pid/process", with "-" for an empty process name.
+func ownerString(o *collector.Owner) string {
+	p := Sanitize(o.Process)
+	if p == "" {
+		p = "-"
+	}
+	return strconv.Itoa(o.PID) + "/" + p
+}

@@ -1,0 +1,109 @@
+package render
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Sanitize returns a copy of s that is safe to print on a terminal, for
+// strings that came from the system (process and user names, host names,
+// warnings). A process can name itself with escape sequences or newlines to
+// hide or forge rows; after Sanitize such a name stays on one line and
+// changes nothing on the screen.
+//
+// These become visible escapes:
+//   - C0 controls and DEL: \n, \r, \t by name, the others as \x1b style;
+//   - invalid UTF-8 bytes: \xff style;
+//   - C1 controls (U+0080-U+009F), the Unicode bidi embeddings, overrides
+//     and isolates (U+202A-U+202E, U+2066-U+2069) and the line and
+//     paragraph separators (U+2028, U+2029): \u202e style.
+//
+// Everything else, including backslashes and printable non-ASCII text, is
+// kept as is, so the result is not a reversible encoding (JSON output is the
+// lossless form). When s is already clean Sanitize returns it without
+// allocating.
+func Sanitize(s string) string {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			return sanitizeFrom(s, i)
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unsafeRune(r, size) {
+			return sanitizeFrom(s, i)
+		}
+		i += size
+	}
+	return s
+}
+
+// unsafeRune reports whether the non-ASCII rune r, decoded from size bytes,
+// must be escaped: invalid UTF-8, C1 controls, bidi controls, line and
+// paragraph separators.
+func unsafeRune(r rune, size int) bool {
+	switch {
+	case r == utf8.RuneError && size == 1:
+		return true
+	case r >= 0x80 && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	case r == 0x2028 || r == 0x2029:
+		return true
+	}
+	return false
+}
+
+const hexDigits = "0123456789abcdef"
+
+// sanitizeFrom is Sanitize's slow path; s[:i] is known to be clean.
+func sanitizeFrom(s string, i int) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	b.WriteString(s[:i])
+	for i < len(s) {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			switch c {
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			default:
+				b.WriteString(`\x`)
+				b.WriteByte(hexDigits[c>>4])
+				b.WriteByte(hexDigits[c&0xf])
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteString(`\x`)
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&0xf])
+		case unsafeRune(r, size):
+			b.WriteString(`\u`)
+			b.WriteByte(hexDigits[r>>12&0xf])
+			b.WriteByte(hexDigits[r>>8&0xf])
+			b.WriteByte(hexDigits[r>>4&0xf])
+			b.WriteByte(hexDigits[r&0xf])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
