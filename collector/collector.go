@@ -1,0 +1,108 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+)
+
+// Collector reads the socket table.
+type Collector interface {
+	// Collect returns the sockets that match the collector's options. It
+	// returns an error only when no table could be read at all; partial
+	// failures are Snapshot.Warnings.
+	Collect(ctx context.Context) (*Snapshot, error)
+}
+
+// Options select what a collector reads. The zero value reads every TCP and
+// UDP socket of both families, without owners.
+type Options struct {
+	// Source picks the Linux table source: SourceNetlink, SourceProcfs, or
+	// SourceAuto (netlink, falling back to procfs when netlink fails).
+	Source Source
+	// Protos and Families select the tables to read; empty means all.
+	Protos   []Proto
+	Families []Family
+	// Filter keeps only matching sockets. Collectors push what they can of
+	// it into the kernel.
+	Filter Filter
+	// Owners asks for the owning processes of every kept socket.
+	Owners bool
+	// ProcRoot is the root of procfs, "/proc" when empty.
+	ProcRoot string
+	// Warn, when set, receives each warning as it happens in addition to
+	// Snapshot.Warnings.
+	Warn func(string)
+}
+
+// WantProto reports whether the options select protocol p.
+func (o *Options) WantProto(p Proto) bool { return wantAny(o.Protos, p) }
+
+// WantFamily reports whether the options select family f.
+func (o *Options) WantFamily(f Family) bool { return wantAny(o.Families, f) }
+
+func wantAny[T comparable](list []T, v T) bool {
+	if len(list) == 0 {
+		return true
+	}
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *Options) procRoot() string {
+	if o.ProcRoot == "" {
+		return "/proc"
+	}
+	return o.ProcRoot
+}
+
+// Filter selects sockets by what the socket table itself says, so that a
+// collector can apply it before looking for owners. A zero field matches
+// everything.
+type Filter struct {
+	States     StateSet // states to keep; 0 keeps all
+	Port       uint16   // local or remote port
+	LocalPort  uint16   // local (source) port
+	RemotePort uint16   // remote (destination) port
+	// Addr, when valid, keeps sockets whose local or remote address is Addr
+	// (IPv4-mapped IPv6 addresses compare equal to their IPv4 form).
+	Addr netip.Addr
+}
+
+// Match reports whether s passes the filter.
+func (f *Filter) Match(s *Socket) bool {
+	if !f.States.Has(s.State) {
+		return false
+	}
+	if f.Port != 0 && s.Local.Port() != f.Port && s.Remote.Port() != f.Port {
+		return false
+	}
+	if f.LocalPort != 0 && s.Local.Port() != f.LocalPort {
+		return false
+	}
+	if f.RemotePort != 0 && s.Remote.Port() != f.RemotePort {
+		return false
+	}
+	if f.Addr.IsValid() {
+		a := f.Addr.Unmap()
+		if s.Local.Addr().Unmap() != a && s.Remote.Addr().Unmap() != a {
+			return false
+		}
+	}
+	return true
+}
+
+// New returns the collector for this operating system, or an error wrapping
+// errors.ErrUnsupported where portwatch has none.
+func New(opts Options) (Collector, error) {
+	switch opts.Source {
+	case SourceAuto, SourceNetlink, SourceProcfs, SourceIPHelper, SourceSysctl:
+	default:
+		return nil, fmt.Errorf("unknown source %q (accepted: netlink, procfs)", opts.Source)
+	}
+	return newCollector(opts)
+}

@@ -1,0 +1,136 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// linuxCollector reads sock_diag over netlink, or /proc/net as a fallback,
+// and owners from /proc/<pid>/fd.
+type linuxCollector struct {
+	opts Options
+}
+
+func newCollector(opts Options) (Collector, error) {
+	switch opts.Source {
+	case SourceAuto, SourceNetlink, SourceProcfs:
+	default:
+		return nil, fmt.Errorf("source %q is not available on linux (accepted: netlink, procfs)", opts.Source)
+	}
+	return &linuxCollector{opts: opts}, nil
+}
+
+// tables lists the (proto, family) tables the options select, in the order
+// they are read.
+func (o *Options) tables() [][2]uint8 {
+	var out [][2]uint8
+	for _, p := range []Proto{ProtoTCP, ProtoUDP} {
+		for _, f := range []Family{FamilyIPv4, FamilyIPv6} {
+			if o.WantProto(p) && o.WantFamily(f) {
+				out = append(out, [2]uint8{uint8(p), uint8(f)})
+			}
+		}
+	}
+	return out
+}
+
+// Collect implements Collector.
+func (c *linuxCollector) Collect(ctx context.Context) (*Snapshot, error) {
+	snap := &Snapshot{Time: time.Now()}
+	snap.Host, _ = os.Hostname()
+	warn := func(msg string) {
+		snap.Warnings = append(snap.Warnings, msg)
+		if c.opts.Warn != nil {
+			c.opts.Warn(msg)
+		}
+	}
+
+	var err error
+	switch c.opts.Source {
+	case SourceNetlink:
+		snap.Source = SourceNetlink
+		snap.Sockets, err = c.readNetlink(warn)
+	case SourceProcfs:
+		snap.Source = SourceProcfs
+		snap.Sockets, err = c.readProcfs(warn)
+	default:
+		snap.Source = SourceNetlink
+		snap.Sockets, err = c.readNetlink(warn)
+		if err != nil {
+			warn(fmt.Sprintf("netlink sock_diag unavailable (%v); reading /proc/net instead", err))
+			snap.Source = SourceProcfs
+			snap.Sockets, err = c.readProcfs(warn)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if c.opts.Owners {
+		if err := findOwners(ctx, c.opts.procRoot(), snap.Sockets, warn); err != nil {
+			return nil, err
+		}
+	}
+	return snap, nil
+}
+
+// readNetlink dumps every selected table over one sock_diag socket. Any
+// table that fails makes the whole read fail, so that the caller can fall
+// back to procfs with a consistent source.
+func (c *linuxCollector) readNetlink(warn func(string)) ([]Socket, error) {
+	d, err := openSockDiag()
+	if err != nil {
+		return nil, err
+	}
+	defer d.close()
+	var socks []Socket
+	for _, t := range c.opts.tables() {
+		socks, err = d.dump(Proto(t[0]), Family(t[1]), &c.opts.Filter, socks, warn)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return socks, nil
+}
+
+// readProcfs reads /proc/net/{tcp,tcp6,udp,udp6}. A missing file (IPv6
+// disabled) is a warning; the read fails only when no file could be read.
+func (c *linuxCollector) readProcfs(warn func(string)) ([]Socket, error) {
+	var socks []Socket
+	var firstErr error
+	read := 0
+	for _, t := range c.opts.tables() {
+		p, f := Proto(t[0]), Family(t[1])
+		path := c.opts.procRoot() + "/net/" + procNetName(p, f)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			if !errors.Is(err, os.ErrNotExist) {
+				warn(fmt.Sprintf("cannot read %s: %v", path, err))
+			}
+			continue
+		}
+		read++
+		socks = parseProcNet(data, p, f, path, &c.opts.Filter, socks, warn)
+	}
+	if read == 0 && firstErr != nil {
+		return nil, fmt.Errorf("cannot read the socket table: %w", firstErr)
+	}
+	return socks, nil
+}
+
+// procNetName is the /proc/net file of a table: tcp, tcp6, udp, udp6.
+func procNetName(p Proto, f Family) string {
+	name := p.String()
+	if f == FamilyIPv6 {
+		name += "6"
+	}
+	return name
+}

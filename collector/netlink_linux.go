@@ -1,0 +1,243 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	errnoError = func(errno int64) error {
+		e := unix.Errno(errno)
+		if name := unix.ErrnoName(e); name != "" {
+			return fmt.Errorf("%s (%w, errno %d)", name, e, errno)
+		}
+		return fmt.Errorf("%w (errno %d)", e, errno)
+	}
+}
+
+const (
+	// sockDiagBufSize is the receive buffer. The kernel sizes dump
+	// datagrams after the reader's buffer but no larger than about 32 KiB,
+	// so 64 KiB is never truncated in practice; a truncated datagram is
+	// still detected (MSG_TRUNC) and handled.
+	sockDiagBufSize = 64 << 10
+	// sockDiagMaxBufSize bounds how far the buffer grows after a truncated
+	// datagram.
+	sockDiagMaxBufSize = 4 << 20
+	// sockDiagAttempts is how many times a dump is tried when the kernel
+	// reports it inconsistent (NLM_F_DUMP_INTR) or a datagram was truncated.
+	sockDiagAttempts = 5
+	// sockDiagTimeout bounds each wait for the kernel, so that a reply that
+	// never comes is an error rather than a hang.
+	sockDiagTimeout = 10 * time.Second
+)
+
+// errRetryDump is returned by dumpOnce when the dump must be started again
+// on a fresh socket because a datagram was larger than the buffer.
+var errRetryDump = errors.New("a datagram was larger than the receive buffer")
+
+// sockDiag is a NETLINK_SOCK_DIAG socket that dumps inet_diag tables.
+type sockDiag struct {
+	fd  int
+	seq uint32
+	buf []byte // receive buffer, reused by every dump
+	req []byte // request buffer, reused by every dump
+
+	// send and recv do the socket's I/O (sendKernel and recvKernel); tests
+	// replace them to play the kernel's part. recv returns the datagram's
+	// real length, which exceeds len(buf) when it was truncated.
+	send func(req []byte) error
+	recv func(buf []byte) (int, error)
+}
+
+// diagTable is one table to dump: the Proto and Family it is reported as,
+// and the kernel's numbers for them.
+type diagTable struct {
+	p        Proto
+	f        Family
+	family   uint8 // AF_INET or AF_INET6
+	protocol uint8 // IPPROTO_TCP or IPPROTO_UDP
+}
+
+func openSockDiag() (*sockDiag, error) {
+	fd, err := openSockDiagFD()
+	if err != nil {
+		return nil, err
+	}
+	d := &sockDiag{
+		fd:  fd,
+		seq: uint32(time.Now().UnixNano()),
+		buf: make([]byte, sockDiagBufSize),
+		req: make([]byte, 0, sockDiagRequestLen),
+	}
+	d.send, d.recv = d.sendKernel, d.recvKernel
+	return d, nil
+}
+
+func openSockDiagFD() (int, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return -1, fmt.Errorf("netlink sock_diag socket: %w", err)
+	}
+	tv := unix.NsecToTimeval(int64(sockDiagTimeout))
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("netlink sock_diag socket: SO_RCVTIMEO: %w", err)
+	}
+	return fd, nil
+}
+
+func (d *sockDiag) close() {
+	if d != nil && d.fd >= 0 {
+		unix.Close(d.fd)
+		d.fd = -1
+	}
+}
+
+// dump appends to out the sockets of table (p, f) that filt matches. The
+// filter's states are pushed into the kernel; the rest of the filter is
+// applied in user space.
+func (d *sockDiag) dump(p Proto, f Family, filt *Filter, out []Socket, warn func(string)) ([]Socket, error) {
+	family, protocol, ok := diagFamilyProto(p, f)
+	if !ok {
+		return out, fmt.Errorf("netlink dump of %s: no such table", diagTableName(p, f))
+	}
+	var states StateSet
+	if filt != nil {
+		states = filt.States
+	}
+	t := diagTable{p: p, f: f, family: family, protocol: protocol}
+	return d.dumpTable(t, kernelStateMask(p, states), filt, out, warn)
+}
+
+// dumpTable dumps one table with the kernel state mask given. It starts the
+// dump again, dropping what it had read, when the kernel flags it as
+// interrupted. Warnings of a dropped attempt are dropped with it.
+func (d *sockDiag) dumpTable(t diagTable, mask uint32, filt *Filter, out []Socket, warn func(string)) ([]Socket, error) {
+	name := diagTableName(t.p, t.f)
+	if mask == 0 {
+		return out, nil // no state the kernel could report was asked for
+	}
+	start := len(out)
+	var pending []string
+	collect := func(msg string) { pending = append(pending, msg) }
+	var err error
+	for attempt := 1; attempt <= sockDiagAttempts; attempt++ {
+		pending = pending[:0]
+		out, err = d.dumpOnce(t, mask, filt, out[:start], collect)
+		if err == nil {
+			if warn != nil {
+				for _, msg := range pending {
+					warn(msg)
+				}
+			}
+			return out, nil
+		}
+		if !errors.Is(err, errDumpInterrupted) && !errors.Is(err, errRetryDump) {
+			break
+		}
+		if errors.Is(err, errRetryDump) {
+			// The rest of the truncated dump is still queued on the socket;
+			// a new socket is the simplest way to be rid of it.
+			fd, oerr := openSockDiagFD()
+			if oerr != nil {
+				return out[:start], fmt.Errorf("netlink dump of %s: %w", name, oerr)
+			}
+			unix.Close(d.fd)
+			d.fd = fd
+		}
+	}
+	if errors.Is(err, errDumpInterrupted) || errors.Is(err, errRetryDump) {
+		err = fmt.Errorf("%w; gave up after %d attempts", err, sockDiagAttempts)
+	}
+	return out[:start], fmt.Errorf("netlink dump of %s: %w", name, err)
+}
+
+// dumpOnce sends one dump request and reads its replies until the kernel
+// ends the dump. When a message is flagged NLM_F_DUMP_INTR it still reads to
+// the end, so that the socket is clean for the next attempt, then returns
+// errDumpInterrupted.
+func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket, warn func(string)) ([]Socket, error) {
+	if d == nil || d.fd < 0 {
+		return out, errors.New("the sock_diag socket is closed")
+	}
+	d.seq++
+	seq := d.seq
+	d.req = appendSockDiagRequest(d.req[:0], t.family, t.protocol, mask, seq)
+	if err := d.send(d.req); err != nil {
+		return out, err
+	}
+	interrupted, truncated := false, false
+	for {
+		n, err := d.recv(d.buf)
+		if err != nil {
+			return out, err
+		}
+		if n > len(d.buf) {
+			// MSG_TRUNC reported the datagram's real size: the excess is
+			// lost, and with it perhaps the end of the dump. Grow the buffer
+			// and let the caller start over on a new socket.
+			if n > sockDiagMaxBufSize {
+				return out, fmt.Errorf("a datagram of %d bytes is larger than any the kernel sends", n)
+			}
+			truncated = true
+			d.buf = make([]byte, (n+4095)&^4095)
+			break
+		}
+		var done bool
+		out, done, err = parseSockDiag(d.buf[:n], t.p, t.f, seq, filt, out, warn)
+		if errors.Is(err, errDumpInterrupted) {
+			interrupted, err = true, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		if done {
+			break
+		}
+	}
+	switch {
+	case truncated:
+		return out, errRetryDump
+	case interrupted:
+		return out, errDumpInterrupted
+	}
+	return out, nil
+}
+
+// sendKernel sends a request to the kernel.
+func (d *sockDiag) sendKernel(req []byte) error {
+	for {
+		err := unix.Sendto(d.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("send request: %w", err)
+		}
+		return nil
+	}
+}
+
+// recvKernel receives the next datagram from the kernel into buf and
+// returns its real length (MSG_TRUNC), ignoring datagrams from elsewhere.
+func (d *sockDiag) recvKernel(buf []byte) (int, error) {
+	for {
+		n, from, err := unix.Recvfrom(d.fd, buf, unix.MSG_TRUNC)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, fmt.Errorf("no reply from the kernel within %v", sockDiagTimeout)
+		case err != nil:
+			return 0, fmt.Errorf("receive: %w", err)
+		}
+		if sa, ok := from.(*unix.SockaddrNetlink); !ok || sa.Pid != 0 {
+			continue // not from the kernel
+		}
+		return n, nil
+	}
+}

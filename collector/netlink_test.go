@@ -1,0 +1,438 @@
+package collector
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const testSeq = 0x1234abcd
+
+// bigUID is a uid above 2^31, a variable so that int(bigUID) is computed at
+// run time (it is negative where int has 32 bits).
+var bigUID uint32 = 0xfffffffe
+
+// nlMessage builds one netlink message, padded to 4 bytes.
+func nlMessage(typ, flags uint16, seq uint32, body []byte) []byte {
+	ne := binary.NativeEndian
+	b := ne.AppendUint32(nil, uint32(nlmsgHdrLen+len(body)))
+	b = ne.AppendUint16(b, typ)
+	b = ne.AppendUint16(b, flags)
+	b = ne.AppendUint32(b, seq)
+	b = ne.AppendUint32(b, 4242) // port id
+	b = append(b, body...)
+	for len(b)%nlmsgAlign != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// diagMsg describes an inet_diag_msg.
+type diagMsg struct {
+	family, state uint8
+	local, remote netip.AddrPort
+	rq, wq        uint32
+	uid, inode    uint32
+}
+
+// body encodes the inet_diag_msg, with non-zero timer, retrans, interface,
+// cookie and expires fields that the parser must ignore.
+func (m diagMsg) body() []byte {
+	ne := binary.NativeEndian
+	b := []byte{m.family, m.state, 1, 2}
+	b = binary.BigEndian.AppendUint16(b, m.local.Port())
+	b = binary.BigEndian.AppendUint16(b, m.remote.Port())
+	b = appendDiagAddr(b, m.local.Addr())
+	b = appendDiagAddr(b, m.remote.Addr())
+	b = ne.AppendUint32(b, 3)          // idiag_if
+	b = ne.AppendUint32(b, 0xdeadbeef) // cookie
+	b = ne.AppendUint32(b, 0xfeedface)
+	b = ne.AppendUint32(b, 1234) // expires
+	b = ne.AppendUint32(b, m.rq)
+	b = ne.AppendUint32(b, m.wq)
+	b = ne.AppendUint32(b, m.uid)
+	b = ne.AppendUint32(b, m.inode)
+	if len(b) != inetDiagMsgLen {
+		panic("bad inet_diag_msg length")
+	}
+	return b
+}
+
+func appendDiagAddr(b []byte, a netip.Addr) []byte {
+	var raw [16]byte
+	if a.Is4() {
+		v4 := a.As4()
+		copy(raw[:], v4[:])
+	} else {
+		raw = a.As16()
+	}
+	return append(b, raw[:]...)
+}
+
+func (m diagMsg) msg(flags uint16) []byte {
+	return nlMessage(sockDiagByFamily, flags|nlmFMulti, testSeq, m.body())
+}
+
+func errnoPayload(e int32) []byte {
+	return binary.NativeEndian.AppendUint32(nil, uint32(e))
+}
+
+func doneMsg(errno int32) []byte {
+	return nlMessage(nlmsgDone, nlmFMulti, testSeq, errnoPayload(errno))
+}
+
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+var (
+	ap = netip.MustParseAddrPort
+
+	msgEstab4 = diagMsg{family: afInet, state: 1, local: ap("127.0.0.1:40000"), remote: ap("127.0.0.1:8080"),
+		rq: 5, wq: 7, uid: 1000, inode: 4242}
+	msgListen4 = diagMsg{family: afInet, state: 10, local: ap("0.0.0.0:8080"), remote: ap("0.0.0.0:0"),
+		rq: 0, wq: 4096, uid: 0, inode: 99}
+	msgListen6 = diagMsg{family: afInet6, state: 10, local: ap("[::1]:443"), remote: ap("[::]:0"),
+		rq: 1, wq: 128, uid: 33, inode: 100}
+	msgMapped6 = diagMsg{family: afInet6, state: 1, local: ap("[::ffff:127.0.0.1]:8080"), remote: ap("[::ffff:127.0.0.1]:50000"),
+		rq: 0, wq: 0, uid: bigUID, inode: 0xffffffff}
+	msgTimeWait4 = diagMsg{family: afInet, state: 6, local: ap("127.0.0.1:8080"), remote: ap("127.0.0.1:40001")}
+	msgNewSyn4   = diagMsg{family: afInet, state: 12, local: ap("127.0.0.1:8080"), remote: ap("127.0.0.1:40002"), uid: 1000}
+
+	sockEstab4 = Socket{Proto: ProtoTCP, Family: FamilyIPv4, Local: ap("127.0.0.1:40000"), Remote: ap("127.0.0.1:8080"),
+		State: StateEstablished, UID: 1000, Inode: 4242, RecvQ: 5, SendQ: 7}
+	sockListen4 = Socket{Proto: ProtoTCP, Family: FamilyIPv4, Local: ap("0.0.0.0:8080"), Remote: ap("0.0.0.0:0"),
+		State: StateListen, UID: 0, Inode: 99, RecvQ: 0, SendQ: 4096}
+	sockListen6 = Socket{Proto: ProtoTCP, Family: FamilyIPv6, Local: ap("[::1]:443"), Remote: ap("[::]:0"),
+		State: StateListen, UID: 33, Inode: 100, RecvQ: 1, SendQ: 128}
+	sockMapped6 = Socket{Proto: ProtoTCP, Family: FamilyIPv6, Local: ap("[::ffff:127.0.0.1]:8080"), Remote: ap("[::ffff:127.0.0.1]:50000"),
+		State: StateEstablished, UID: int(bigUID), Inode: 0xffffffff}
+	sockTimeWait4 = Socket{Proto: ProtoTCP, Family: FamilyIPv4, Local: ap("127.0.0.1:8080"), Remote: ap("127.0.0.1:40001"),
+		State: StateTimeWait, UID: -1}
+	sockNewSyn4 = Socket{Proto: ProtoTCP, Family: FamilyIPv4, Local: ap("127.0.0.1:8080"), Remote: ap("127.0.0.1:40002"),
+		State: StateSynRecv, UID: -1}
+)
+
+type sockDiagCase struct {
+	name      string
+	buf       []byte
+	filt      *Filter
+	want      []Socket
+	wantDone  bool
+	wantErr   string // substring of the error; "" for none
+	wantIs    error  // errors.Is target, when set
+	wantWarns []string
+}
+
+func sockDiagCases() []sockDiagCase {
+	full := cat(msgEstab4.msg(0), msgListen4.msg(0), msgListen6.msg(0), msgMapped6.msg(0),
+		nlMessage(nlmsgNoop, 0, testSeq, nil), msgTimeWait4.msg(0), msgNewSyn4.msg(0), doneMsg(0))
+	allSocks := []Socket{sockEstab4, sockListen4, sockListen6, sockMapped6, sockTimeWait4, sockNewSyn4}
+
+	lenAt := func(b []byte, n uint32) []byte {
+		b = bytes.Clone(b)
+		binary.NativeEndian.PutUint32(b, n)
+		return b
+	}
+	one := msgEstab4.msg(0) // 88 bytes
+	shortBody := nlMessage(sockDiagByFamily, nlmFMulti, testSeq, msgListen4.body()[:40])
+	badFamily := msgListen4
+	badFamily.family = 1 // AF_UNIX
+	unpadded := nlMessage(nlmsgNoop, 0, testSeq, []byte{9})[:nlmsgHdrLen+1]
+	binary.NativeEndian.PutUint32(unpadded, nlmsgHdrLen+1)
+	stale := func(b []byte) []byte {
+		b = bytes.Clone(b)
+		binary.NativeEndian.PutUint32(b[8:], testSeq-1)
+		return b
+	}
+	errMsg := nlMessage(nlmsgError, 0, testSeq, cat(errnoPayload(-22),
+		appendSockDiagRequest(nil, afInet, ipprotoTCP, 0x3ffe, testSeq)[:nlmsgHdrLen]))
+
+	return []sockDiagCase{
+		{name: "full dump", buf: full, want: allSocks, wantDone: true},
+		{name: "first datagram of a dump", buf: cat(msgEstab4.msg(0), msgListen6.msg(0)),
+			want: []Socket{sockEstab4, sockListen6}},
+		{name: "user-space filter", buf: full, filt: &Filter{Port: 8080, States: 1 << StateListen},
+			want: []Socket{sockListen4}, wantDone: true},
+		{name: "address filter matches mapped", buf: full, filt: &Filter{Addr: netip.MustParseAddr("127.0.0.1"), RemotePort: 50000},
+			want: []Socket{sockMapped6}, wantDone: true},
+		{name: "empty", buf: nil},
+		{name: "done with errno", buf: cat(one, doneMsg(-2)), want: []Socket{sockEstab4}, wantDone: true,
+			wantErr: "netlink tcp4 message at offset 88: dump ended with"},
+		{name: "done without payload", buf: cat(one, nlMessage(nlmsgDone, nlmFMulti, testSeq, nil)),
+			want: []Socket{sockEstab4}, wantDone: true},
+		{name: "error", buf: errMsg, wantDone: true, wantErr: "errno 22"},
+		{name: "truncated error", buf: nlMessage(nlmsgError, 0, testSeq, []byte{1, 2}), wantDone: true,
+			wantErr: "truncated NLMSG_ERROR"},
+		{name: "ack", buf: nlMessage(nlmsgError, 0, testSeq, errnoPayload(0)), wantDone: true},
+		{name: "dump interrupted then done", buf: cat(msgEstab4.msg(nlmFDumpIntr), msgListen4.msg(0), doneMsg(0)),
+			want: []Socket{sockEstab4, sockListen4}, wantDone: true, wantIs: errDumpInterrupted},
+		{name: "dump interrupted on done", buf: cat(one, nlMessage(nlmsgDone, nlmFMulti|nlmFDumpIntr, testSeq, errnoPayload(0))),
+			want: []Socket{sockEstab4}, wantDone: true, wantIs: errDumpInterrupted},
+		{name: "dump interrupted mid dump", buf: msgEstab4.msg(nlmFDumpIntr),
+			want: []Socket{sockEstab4}, wantIs: errDumpInterrupted},
+		{name: "truncated header", buf: cat(one, make([]byte, 10)), want: []Socket{sockEstab4},
+			wantErr: "netlink tcp4 message at offset 88: truncated header"},
+		{name: "length beyond buffer", buf: lenAt(one, 1000), wantErr: "offset 0: bad length 1000"},
+		{name: "length below header", buf: cat(one, lenAt(one, 8)), want: []Socket{sockEstab4},
+			wantErr: "offset 88: bad length 8"},
+		{name: "huge length", buf: lenAt(one, 0xffffffff), wantErr: "bad length 4294967295"},
+		{name: "truncated body", buf: one[:60], wantErr: "bad length 88 (60 bytes left"},
+		{name: "short inet_diag_msg", buf: cat(shortBody, one, doneMsg(0)), want: []Socket{sockEstab4}, wantDone: true,
+			wantWarns: []string{"netlink tcp4 message at offset 0: inet_diag_msg is 40 bytes, want 72"}},
+		{name: "unknown family", buf: cat(badFamily.msg(0), one), want: []Socket{sockEstab4},
+			wantWarns: []string{"netlink tcp4 message at offset 0: unknown address family 1"}},
+		{name: "unexpected type", buf: cat(nlMessage(0x30, 0, testSeq, []byte{1, 2, 3}), one), want: []Socket{sockEstab4},
+			wantWarns: []string{"netlink tcp4 message at offset 0: unexpected message type 48"}},
+		{name: "stale sequence", buf: cat(stale(msgListen4.msg(0)), stale(doneMsg(-2)), one, doneMsg(0)),
+			want: []Socket{sockEstab4}, wantDone: true},
+		{name: "unpadded last message", buf: cat(one, unpadded), want: []Socket{sockEstab4}},
+		{name: "overrun", buf: cat(one, nlMessage(nlmsgOverrun, 0, testSeq, nil)), want: []Socket{sockEstab4},
+			wantErr: "NLMSG_OVERRUN"},
+	}
+}
+
+func TestParseSockDiag(t *testing.T) {
+	for _, tc := range sockDiagCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			var warns []string
+			prefix := []Socket{{Proto: ProtoUDP, Inode: 1}}
+			out, done, err := parseSockDiag(tc.buf, ProtoTCP, FamilyIPv4, testSeq, tc.filt, prefix, func(s string) {
+				warns = append(warns, s)
+			})
+			if !reflect.DeepEqual(out[:1], prefix) {
+				t.Errorf("the sockets already in out changed: %+v", out[:1])
+			}
+			got := out[1:]
+			if len(got) == 0 {
+				got = nil
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("sockets:\n got %+v\nwant %+v", got, tc.want)
+			}
+			if done != tc.wantDone {
+				t.Errorf("done = %v, want %v", done, tc.wantDone)
+			}
+			switch {
+			case tc.wantIs != nil:
+				if !errors.Is(err, tc.wantIs) {
+					t.Errorf("err = %v, want %v", err, tc.wantIs)
+				}
+			case tc.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+			case err != nil:
+				t.Errorf("unexpected error %v", err)
+			}
+			if len(warns) != len(tc.wantWarns) {
+				t.Fatalf("warnings = %q, want %d", warns, len(tc.wantWarns))
+			}
+			for i, w := range tc.wantWarns {
+				if !strings.Contains(warns[i], w) {
+					t.Errorf("warning %d = %q, want one containing %q", i, warns[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseSockDiagTableName(t *testing.T) {
+	var warns []string
+	shortBody := nlMessage(sockDiagByFamily, 0, testSeq, make([]byte, 10))
+	buf := cat(msgEstab4.msg(0), shortBody)
+	parseSockDiag(buf, ProtoUDP, FamilyIPv6, testSeq, nil, nil, func(s string) { warns = append(warns, s) })
+	if len(warns) != 1 || !strings.HasPrefix(warns[0], "netlink udp6 message at offset 88: ") {
+		t.Fatalf("warnings = %q", warns)
+	}
+	out, _, _ := parseSockDiag(msgEstab4.msg(0), ProtoUDP, FamilyIPv6, testSeq, nil, nil, nil)
+	// The proto comes from the table asked for, the family from the message.
+	if len(out) != 1 || out[0].Proto != ProtoUDP || out[0].Family != FamilyIPv4 {
+		t.Fatalf("out = %+v", out)
+	}
+}
+
+func TestParseSockDiagBoundInactive(t *testing.T) {
+	// The kernel reports a bound, inactive TCP socket as TCP_CLOSE; a UDP
+	// socket in TCP_CLOSE is an unconnected one.
+	m := diagMsg{family: afInet, state: 7, local: ap("127.0.0.1:5555"), remote: ap("0.0.0.0:0"), uid: 7, inode: 8}
+	buf := cat(m.msg(0), doneMsg(0))
+	for _, c := range []struct {
+		p    Proto
+		want State
+	}{{ProtoTCP, StateBoundInactive}, {ProtoUDP, StateClose}} {
+		out, done, err := parseSockDiag(buf, c.p, FamilyIPv4, testSeq, nil, nil, nil)
+		if err != nil || !done || len(out) != 1 {
+			t.Fatalf("%v: %+v, %v, %v", c.p, out, done, err)
+		}
+		want := Socket{Proto: c.p, Family: FamilyIPv4, Local: m.local, Remote: m.remote, State: c.want, UID: 7, Inode: 8}
+		if !reflect.DeepEqual(out[0], want) {
+			t.Errorf("%v:\n got %+v\nwant %+v", c.p, out[0], want)
+		}
+		// A default filter (AllStates) drops TCP's bound-inactive sockets.
+		out, _, _ = parseSockDiag(buf, c.p, FamilyIPv4, testSeq, &Filter{}, nil, nil)
+		if wantN := map[Proto]int{ProtoTCP: 0, ProtoUDP: 1}[c.p]; len(out) != wantN {
+			t.Errorf("%v with the zero filter: %d sockets, want %d", c.p, len(out), wantN)
+		}
+	}
+}
+
+func TestParseSockDiagNoAllocs(t *testing.T) {
+	var buf []byte
+	for i := 0; i < 50; i++ {
+		buf = append(buf, msgEstab4.msg(0)...)
+		buf = append(buf, msgMapped6.msg(0)...)
+	}
+	buf = append(buf, doneMsg(0)...)
+	out := make([]Socket, 0, 100)
+	filt := &Filter{States: 1<<StateEstablished | 1<<StateListen}
+	allocs := testing.AllocsPerRun(20, func() {
+		var err error
+		out, _, err = parseSockDiag(buf, ProtoTCP, FamilyIPv6, testSeq, filt, out[:0], nil)
+		if err != nil || len(out) != 100 {
+			t.Fatalf("parse: %d sockets, %v", len(out), err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per parse of 100 sockets, want 0", allocs)
+	}
+}
+
+func TestAppendSockDiagRequest(t *testing.T) {
+	ne := binary.NativeEndian
+	prefix := []byte("xy")
+	b := appendSockDiagRequest(prefix, afInet6, ipprotoUDP, 0x80|0x2, 77)
+	if string(b[:2]) != "xy" {
+		t.Fatalf("prefix lost")
+	}
+	req := b[2:]
+	if len(req) != 72 {
+		t.Fatalf("request is %d bytes, want 72 (16 nlmsghdr + 56 inet_diag_req_v2)", len(req))
+	}
+	checks := []struct {
+		what      string
+		got, want uint64
+	}{
+		{"nlmsg_len", uint64(ne.Uint32(req[0:])), 72},
+		{"nlmsg_type", uint64(ne.Uint16(req[4:])), 20},
+		{"nlmsg_flags", uint64(ne.Uint16(req[6:])), 0x301}, // NLM_F_REQUEST|NLM_F_DUMP
+		{"nlmsg_seq", uint64(ne.Uint32(req[8:])), 77},
+		{"nlmsg_pid", uint64(ne.Uint32(req[12:])), 0},
+		{"sdiag_family", uint64(req[16]), 10},
+		{"sdiag_protocol", uint64(req[17]), 17},
+		{"idiag_ext", uint64(req[18]), 0},
+		{"pad", uint64(req[19]), 0},
+		{"idiag_states", uint64(ne.Uint32(req[20:])), 0x82},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %#x, want %#x", c.what, c.got, c.want)
+		}
+	}
+	if !bytes.Equal(req[24:], make([]byte, 48)) {
+		t.Errorf("inet_diag_sockid is not zero: %x", req[24:])
+	}
+	b4 := appendSockDiagRequest(nil, afInet, ipprotoTCP, 1, 1)
+	if b4[16] != 2 || b4[17] != 6 {
+		t.Errorf("tcp4 request family/protocol = %d/%d, want 2/6", b4[16], b4[17])
+	}
+}
+
+func TestKernelStateMask(t *testing.T) {
+	parse := func(s string) StateSet {
+		set, err := ParseStates(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	const all = 1<<13 - 2 // kernel states 1..12: AllStates has no BOUND_INACTIVE
+	cases := []struct {
+		name string
+		p    Proto
+		set  StateSet
+		want uint32
+	}{
+		{"tcp all", ProtoTCP, 0, all},
+		{"tcp all states named", ProtoTCP, AllStates, all},
+		{"tcp listen", ProtoTCP, 1 << StateListen, 1 << 10},
+		{"tcp established", ProtoTCP, 1 << StateEstablished, 1 << 1},
+		{"tcp syn-recv alone", ProtoTCP, 1 << StateSynRecv, 1<<3 | 1<<12},
+		{"tcp syn-recv parsed", ProtoTCP, parse("syn-recv"), 1<<3 | 1<<12},
+		{"tcp close", ProtoTCP, 1 << StateClose, 1 << 7},
+		{"tcp bound-inactive", ProtoTCP, parse("bound-inactive"), 1 << 13},
+		{"tcp all and bound-inactive", ProtoTCP, parse("all,bound-inactive"), 1<<14 - 2},
+		{"tcp time-wait", ProtoTCP, 1 << StateTimeWait, 1 << 6},
+		{"tcp connected", ProtoTCP, parse("connected"),
+			1<<1 | 1<<2 | 1<<3 | 1<<4 | 1<<5 | 1<<8 | 1<<9 | 1<<11 | 1<<12},
+		{"tcp listening", ProtoTCP, parse("listening"), 1<<10 | 1<<7},
+		{"udp all", ProtoUDP, 0, all},
+		{"udp unconn", ProtoUDP, parse("unconn"), 1 << 7},
+		{"udp established", ProtoUDP, 1 << StateEstablished, 1 << 1},
+		{"udp listen", ProtoUDP, 1 << StateListen, 1 << 10},
+	}
+	for _, c := range cases {
+		if got := kernelStateMask(c.p, c.set); got != c.want {
+			t.Errorf("%s: kernelStateMask(%v, %#x) = %#x, want %#x", c.name, c.p, uint32(c.set), got, c.want)
+		}
+	}
+}
+
+func FuzzParseSockDiag(f *testing.F) {
+	for _, tc := range sockDiagCases() {
+		f.Add(tc.buf)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// Parse once with the seeds' sequence number, and once with the
+		// first message's, so that mutated sequence numbers do not hide
+		// the rest of the parser.
+		seqs := []uint32{testSeq, testSeq}
+		if len(data) >= 12 {
+			seqs[1] = binary.NativeEndian.Uint32(data[8:])
+		}
+		for i, fam := range []Family{FamilyIPv4, FamilyIPv6} {
+			out, _, err := parseSockDiag(data, ProtoTCP, fam, seqs[i], nil, nil, func(w string) {
+				if !strings.HasPrefix(w, "netlink tcp") {
+					t.Errorf("warning without the table's name: %q", w)
+				}
+			})
+			if err != nil && !strings.HasPrefix(err.Error(), "netlink tcp") && !errors.Is(err, errDumpInterrupted) {
+				t.Errorf("error without the table's name: %v", err)
+			}
+			if len(out)*minSockDiagSocketLen > len(data) {
+				t.Fatalf("%d sockets from %d bytes", len(out), len(data))
+			}
+			for i := range out {
+				checkNormalized(t, &out[i], ProtoTCP)
+			}
+		}
+	})
+}
+
+// checkNormalized checks the invariants both parsers guarantee.
+func checkNormalized(t *testing.T, s *Socket, p Proto) {
+	t.Helper()
+	if s.Proto != p {
+		t.Errorf("proto %v, want %v", s.Proto, p)
+	}
+	switch s.Family {
+	case FamilyIPv4:
+		if !s.Local.Addr().Is4() || !s.Remote.Addr().Is4() {
+			t.Errorf("IPv4 socket with addresses %v %v", s.Local, s.Remote)
+		}
+	case FamilyIPv6:
+		if !s.Local.Addr().Is6() || !s.Remote.Addr().Is6() {
+			t.Errorf("IPv6 socket with addresses %v %v", s.Local, s.Remote)
+		}
+	default:
+		t.Errorf("family %v", s.Family)
+	}
+	if s.State == StateNewSynRecv {
+		t.Errorf("state NEW_SYN_RECV not normalised")
+	}
+	if (s.State == StateTimeWait || s.State == StateSynRecv) && s.UID != -1 {
+		t.Errorf("%v socket with UID %d, want -1", s.State, s.UID)
+	}
+}

@@ -1,0 +1,215 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// findOwners walks /proc/<pid>/fd of every process and records which
+// processes hold the sockets in socks. Processes that exit during the walk
+// and fd tables this user may not read are counted, not errors.
+func findOwners(ctx context.Context, procRoot string, socks []Socket, warn func(string)) error {
+	wanted := make(map[uint64]int, len(socks))
+	for i := range socks {
+		if socks[i].Inode != 0 {
+			wanted[socks[i].Inode] = i
+		}
+	}
+	if len(wanted) == 0 {
+		attachOwners(socks, nil, nil, walkStats{}, os.Geteuid())
+		return nil
+	}
+
+	pids, err := listPIDs(procRoot)
+	if err != nil {
+		return fmt.Errorf("cannot list processes in %s: %w", procRoot, err)
+	}
+
+	workers := min(max(runtime.NumCPU(), 2), 8, len(pids))
+	jobs := make(chan int)
+	results := make([]ownerWalker, workers)
+	var wg sync.WaitGroup
+	for w := range results {
+		wk := &results[w]
+		wk.procRoot = procRoot
+		wk.wanted = wanted
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pid := range jobs {
+				wk.walkPID(pid)
+			}
+		}()
+	}
+feed:
+	for _, pid := range pids {
+		select {
+		case jobs <- pid:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	var hits []ownerHit
+	comm := make(map[int]string)
+	var st walkStats
+	for i := range results {
+		wk := &results[i]
+		hits = append(hits, wk.hits...)
+		for pid, name := range wk.comm {
+			comm[pid] = name
+		}
+		st.denied += wk.stats.denied
+		st.exited += wk.stats.exited
+		for _, msg := range wk.warnings {
+			warn(msg)
+		}
+	}
+	attachOwners(socks, hits, comm, st, os.Geteuid())
+	return nil
+}
+
+// listPIDs returns the numeric entries of procRoot.
+func listPIDs(procRoot string) ([]int, error) {
+	d, err := os.Open(procRoot)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	pids := make([]int, 0, len(names))
+	for _, n := range names {
+		if n == "" || n[0] < '0' || n[0] > '9' {
+			continue
+		}
+		if pid, err := strconv.Atoi(n); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// ownerWalker is one worker's state: reusable buffers and its findings.
+type ownerWalker struct {
+	procRoot string
+	wanted   map[uint64]int
+	dents    []byte
+	link     []byte
+	hits     []ownerHit
+	comm     map[int]string
+	stats    walkStats
+	warnings []string
+}
+
+// walkPID reads the fd table of one process.
+func (wk *ownerWalker) walkPID(pid int) {
+	if wk.dents == nil {
+		wk.dents = make([]byte, 32<<10)
+		wk.link = make([]byte, 64)
+	}
+	dir := wk.procRoot + "/" + strconv.Itoa(pid) + "/fd"
+	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		switch {
+		case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+			wk.stats.denied++
+		case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ESRCH):
+			wk.stats.exited++
+		default:
+			wk.warnings = append(wk.warnings, fmt.Sprintf("cannot read %s: %v", dir, err))
+		}
+		return
+	}
+	defer unix.Close(dfd)
+
+	found := false
+	for {
+		n, err := unix.Getdents(dfd, wk.dents)
+		if err != nil {
+			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
+				wk.stats.exited++
+			} else if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+				wk.stats.denied++
+			}
+			break
+		}
+		if n <= 0 {
+			break
+		}
+		eachDirent(wk.dents[:n], func(name []byte) {
+			ino, ok := wk.readSocketLink(dfd, name)
+			if !ok {
+				return
+			}
+			if idx, ok := wk.wanted[ino]; ok {
+				fd, _ := strconv.Atoi(string(name[:len(name)-1]))
+				wk.hits = append(wk.hits, ownerHit{sock: idx, pid: pid, fd: fd})
+				found = true
+			}
+		})
+	}
+	if found {
+		if wk.comm == nil {
+			wk.comm = make(map[int]string)
+		}
+		wk.comm[pid] = readComm(wk.procRoot, pid)
+	}
+}
+
+// eachDirent calls fn with the NUL-terminated name of every linux_dirent64
+// record in buf, skipping "." and "..".
+func eachDirent(buf []byte, fn func(nameWithNUL []byte)) {
+	const nameOff = 19 // d_ino(8) d_off(8) d_reclen(2) d_type(1)
+	for len(buf) >= nameOff {
+		reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
+		if reclen < nameOff || reclen > len(buf) {
+			return
+		}
+		name := buf[nameOff:reclen]
+		if end := bytes.IndexByte(name, 0); end >= 0 {
+			name = name[:end+1]
+			if name[0] != '.' {
+				fn(name)
+			}
+		}
+		buf = buf[reclen:]
+	}
+}
+
+// readSocketLink reads the link named by the NUL-terminated nameWithNUL in
+// directory dfd without allocating, and returns its socket inode.
+func (wk *ownerWalker) readSocketLink(dfd int, nameWithNUL []byte) (uint64, bool) {
+	n, _, errno := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dfd),
+		uintptr(unsafe.Pointer(&nameWithNUL[0])),
+		uintptr(unsafe.Pointer(&wk.link[0])), uintptr(len(wk.link)), 0, 0)
+	if errno != 0 {
+		return 0, false
+	}
+	return parseSocketLink(wk.link[:n])
+}
+
+// readComm returns the process name of pid, or "" when it exited.
+func readComm(procRoot string, pid int) string {
+	b, err := os.ReadFile(procRoot + "/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return ""
+	}
+	return string(bytes.TrimSuffix(b, []byte("\n")))
+}

@@ -1,0 +1,97 @@
+package collector
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// writeFakeProc builds a /proc look-alike: each pid has fd links and a comm.
+func writeFakeProc(t *testing.T, procs map[int]map[int]string, comm map[int]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for pid, fds := range procs {
+		dir := filepath.Join(root, strconv.Itoa(pid), "fd")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for fd, target := range fds {
+			if err := os.Symlink(target, filepath.Join(dir, strconv.Itoa(fd))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(root, strconv.Itoa(pid), "comm"), []byte(comm[pid]+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Entries that are not processes must be ignored.
+	if err := os.MkdirAll(filepath.Join(root, "net"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestFindOwnersFixture(t *testing.T) {
+	root := writeFakeProc(t, map[int]map[int]string{
+		100: {0: "/dev/null", 3: "socket:[5001]", 4: "pipe:[9]"},
+		101: {3: "socket:[5001]", 7: "socket:[5002]"},
+		102: {5: "socket:[9999]"},
+	}, map[int]string{100: "nginx", 101: "nginx: worker", 102: "other"})
+
+	socks := []Socket{{Inode: 5001}, {Inode: 5002}, {Inode: 0}, {Inode: 5003, UID: os.Geteuid()}}
+	if err := findOwners(context.Background(), root, socks, func(m string) { t.Errorf("warning: %s", m) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := socks[0].Owners; len(got) != 2 || got[0] != (Owner{100, "nginx", 3}) || got[1] != (Owner{101, "nginx: worker", 3}) {
+		t.Errorf("inode 5001 owners = %+v", got)
+	}
+	if got := socks[1].Owners; len(got) != 1 || got[0] != (Owner{101, "nginx: worker", 7}) {
+		t.Errorf("inode 5002 owners = %+v", got)
+	}
+	if socks[2].OwnerUnknown != OwnerKernel || len(socks[2].Owners) != 0 {
+		t.Errorf("inode 0: %+v, want no owners, kernel", socks[2])
+	}
+	if len(socks[3].Owners) != 0 || socks[3].OwnerUnknown == OwnerKnown {
+		t.Errorf("inode 5003 held by nobody: %+v, want a reason", socks[3])
+	}
+}
+
+func TestFindOwnersLive(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f, err := ln.(*net.TCPListener).File() // a second fd on the same socket
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino, ok := parseSocketLink([]byte(target))
+	if !ok {
+		t.Fatalf("fd link %q is not a socket", target)
+	}
+	socks := []Socket{{Inode: ino, UID: os.Geteuid()}}
+	if err := findOwners(context.Background(), "/proc", socks, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	comm, _ := os.ReadFile("/proc/self/comm")
+	var fds []int
+	for _, o := range socks[0].Owners {
+		if o.PID != os.Getpid() || o.Process != strings.TrimSpace(string(comm)) {
+			t.Errorf("unexpected owner %+v (want pid %d)", o, os.Getpid())
+		}
+		fds = append(fds, o.FD)
+	}
+	if len(fds) != 2 || (fds[0] != int(f.Fd()) && fds[1] != int(f.Fd())) {
+		t.Errorf("owner fds = %v, want the listener's fd and %d", fds, f.Fd())
+	}
+}

@@ -1,0 +1,310 @@
+// Package collector reads the operating system's socket table and the
+// processes that own each socket, and returns them as one OS-neutral
+// Snapshot. Each operating system has a thin file that does the syscalls or
+// file reads; every parser of kernel bytes lives in an untagged file so it is
+// tested on any machine.
+package collector
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Proto is a transport protocol.
+type Proto uint8
+
+// Transport protocols portwatch collects.
+const (
+	ProtoTCP Proto = iota + 1
+	ProtoUDP
+)
+
+// String returns "tcp" or "udp".
+func (p Proto) String() string {
+	switch p {
+	case ProtoTCP:
+		return "tcp"
+	case ProtoUDP:
+		return "udp"
+	}
+	return fmt.Sprintf("proto(%d)", uint8(p))
+}
+
+// ParseProto parses "tcp" or "udp" (any case).
+func ParseProto(s string) (Proto, error) {
+	switch strings.ToLower(s) {
+	case "tcp":
+		return ProtoTCP, nil
+	case "udp":
+		return ProtoUDP, nil
+	}
+	return 0, fmt.Errorf("unknown protocol %q (accepted: tcp, udp)", s)
+}
+
+// Family is an address family.
+type Family uint8
+
+// Address families.
+const (
+	FamilyIPv4 Family = iota + 1
+	FamilyIPv6
+)
+
+// String returns "ipv4" or "ipv6".
+func (f Family) String() string {
+	switch f {
+	case FamilyIPv4:
+		return "ipv4"
+	case FamilyIPv6:
+		return "ipv6"
+	}
+	return fmt.Sprintf("family(%d)", uint8(f))
+}
+
+// ParseFamily parses "ipv4" or "ipv6".
+func ParseFamily(s string) (Family, error) {
+	switch strings.ToLower(s) {
+	case "ipv4":
+		return FamilyIPv4, nil
+	case "ipv6":
+		return FamilyIPv6, nil
+	}
+	return 0, fmt.Errorf("unknown family %q (accepted: ipv4, ipv6)", s)
+}
+
+// State is a socket state, numbered like Linux include/net/tcp_states.h.
+// Other operating systems translate their states into these values. A UDP
+// socket is StateClose when bound but not connected (shown as UNCONN) and
+// StateEstablished when connected.
+type State uint8
+
+// Socket states, with the kernel's numbering.
+const (
+	StateUnknown     State = 0
+	StateEstablished State = 1
+	StateSynSent     State = 2
+	StateSynRecv     State = 3
+	StateFinWait1    State = 4
+	StateFinWait2    State = 5
+	StateTimeWait    State = 6
+	StateClose       State = 7
+	StateCloseWait   State = 8
+	StateLastAck     State = 9
+	StateListen      State = 10
+	StateClosing     State = 11
+	StateNewSynRecv  State = 12
+	// StateBoundInactive is a TCP socket that is bound but neither listening
+	// nor connected. Linux dumps it only when asked for this state and then
+	// reports it as CLOSE; collectors translate that back.
+	StateBoundInactive State = 13
+	stateCount               = 14
+)
+
+var stateNames = [stateCount]string{
+	StateUnknown:       "UNKNOWN",
+	StateEstablished:   "ESTABLISHED",
+	StateSynSent:       "SYN_SENT",
+	StateSynRecv:       "SYN_RECV",
+	StateFinWait1:      "FIN_WAIT1",
+	StateFinWait2:      "FIN_WAIT2",
+	StateTimeWait:      "TIME_WAIT",
+	StateClose:         "CLOSE",
+	StateCloseWait:     "CLOSE_WAIT",
+	StateLastAck:       "LAST_ACK",
+	StateListen:        "LISTEN",
+	StateClosing:       "CLOSING",
+	StateNewSynRecv:    "SYN_RECV",
+	StateBoundInactive: "BOUND_INACTIVE",
+}
+
+// String returns the state's name as netstat prints it for TCP.
+// Use Socket.StateName for the protocol-aware name (UDP's UNCONN).
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("STATE(%d)", uint8(s))
+}
+
+// StateName returns the name netstat and ss print for a socket of proto in
+// state s: UDP's unconnected state is UNCONN.
+func StateName(proto Proto, s State) string {
+	if proto == ProtoUDP && s == StateClose {
+		return "UNCONN"
+	}
+	return s.String()
+}
+
+// StateSet is a set of states, one bit per State; the zero value means
+// AllStates.
+type StateSet uint32
+
+// AllStates holds every state a socket table lists. TCP sockets that are
+// bound but neither listening nor connected (StateBoundInactive) are not in
+// it: /proc/net and ss leave them out too; ask for them by name.
+const AllStates StateSet = (1<<stateCount - 1) &^ (1 << StateBoundInactive)
+
+// With returns the set with s added.
+func (set StateSet) With(s State) StateSet { return set | 1<<s }
+
+// Has reports whether s is in the set; the empty set is AllStates.
+func (set StateSet) Has(s State) bool {
+	if set == 0 {
+		set = AllStates
+	}
+	return set&(1<<s) != 0
+}
+
+// stateGroups maps each name accepted by ParseStates to the states it means.
+// Names follow netstat (FIN_WAIT1) and ss (fin-wait-1, listening, connected).
+var stateGroups = map[string]StateSet{
+	"established":    1 << StateEstablished,
+	"syn-sent":       1 << StateSynSent,
+	"syn-recv":       1<<StateSynRecv | 1<<StateNewSynRecv,
+	"fin-wait-1":     1 << StateFinWait1,
+	"fin-wait-2":     1 << StateFinWait2,
+	"time-wait":      1 << StateTimeWait,
+	"close":          1 << StateClose,
+	"bound-inactive": 1 << StateBoundInactive,
+	"unconn":         1 << StateClose,
+	"close-wait":     1 << StateCloseWait,
+	"last-ack":       1 << StateLastAck,
+	"listen":         1 << StateListen,
+	"closing":        1 << StateClosing,
+	"all":            AllStates,
+	"listening":      1<<StateListen | 1<<StateClose,
+	"connected": AllStates &^ (1<<StateListen | 1<<StateClose |
+		1<<StateTimeWait | 1<<StateUnknown),
+	"synchronized": AllStates &^ (1<<StateListen | 1<<StateClose |
+		1<<StateTimeWait | 1<<StateSynSent |
+		1<<StateSynRecv | 1<<StateNewSynRecv | 1<<StateUnknown),
+	"bucket": 1<<StateSynRecv | 1<<StateNewSynRecv | 1<<StateTimeWait,
+	"big": AllStates &^ (1<<StateSynRecv | 1<<StateNewSynRecv |
+		1<<StateTimeWait | 1<<StateUnknown),
+}
+
+// StateNamesAccepted lists the names ParseStates accepts, for error messages.
+const StateNamesAccepted = "established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, " +
+	"time-wait, close, unconn, close-wait, last-ack, listen, closing, bound-inactive, " +
+	"listening, connected, synchronized, bucket, big, all"
+
+// ParseStates parses a comma-separated list of state names. Names are case
+// insensitive and may use netstat's spelling (TIME_WAIT, FIN_WAIT1) or ss's
+// (time-wait, fin-wait-1); ss's groups (listening, connected, synchronized,
+// bucket, big, all) are accepted too.
+func ParseStates(list string) (StateSet, error) {
+	var set StateSet
+	for _, raw := range strings.Split(list, ",") {
+		name := normalizeStateName(raw)
+		if name == "" {
+			continue
+		}
+		g, ok := stateGroups[name]
+		if !ok {
+			return 0, fmt.Errorf("unknown state %q (accepted: %s)", strings.TrimSpace(raw), StateNamesAccepted)
+		}
+		set |= g
+	}
+	if set == 0 {
+		return 0, fmt.Errorf("empty state list %q (accepted: %s)", list, StateNamesAccepted)
+	}
+	return set, nil
+}
+
+func normalizeStateName(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.ReplaceAll(s, "_", "-")
+	switch s {
+	case "fin-wait1":
+		return "fin-wait-1"
+	case "fin-wait2":
+		return "fin-wait-2"
+	case "syn-received":
+		return "syn-recv"
+	case "closed":
+		return "close"
+	}
+	return s
+}
+
+// OwnerUnknown says why a socket has no owners.
+type OwnerUnknown string
+
+// Reasons a socket's owners are unknown.
+const (
+	OwnerKnown OwnerUnknown = ""
+	// OwnerPermission: the socket's process may exist but this user may not
+	// look into it (run as root to see it).
+	OwnerPermission OwnerUnknown = "permission"
+	// OwnerExited: the process that held the socket exited during the walk.
+	OwnerExited OwnerUnknown = "exited"
+	// OwnerKernel: no process holds the socket (TIME_WAIT, orphans,
+	// half-open connections in a listener's queue).
+	OwnerKernel OwnerUnknown = "kernel"
+	// OwnerOtherNetns: the socket belongs to another network namespace.
+	OwnerOtherNetns OwnerUnknown = "other-netns"
+	// OwnerUnsupported: this platform or source cannot report owners.
+	OwnerUnsupported OwnerUnknown = "unsupported"
+)
+
+// Owner is one process holding a socket.
+type Owner struct {
+	PID     int    // process id
+	Process string // short process name (Linux comm), raw bytes from the system
+	FD      int    // file descriptor number in that process, -1 when unknown
+}
+
+// Socket is one TCP or UDP socket, the same record on every OS.
+type Socket struct {
+	Proto  Proto
+	Family Family
+	// Local and Remote are the socket's addresses. IPv4-mapped IPv6
+	// addresses are kept as the kernel reports them; renderers unmap them.
+	Local  netip.AddrPort
+	Remote netip.AddrPort
+	State  State
+	UID    int    // owning user id, -1 when unknown
+	Inode  uint64 // Linux socket inode; 0 when the socket has none (TIME_WAIT)
+	RecvQ  uint32 // receive queue bytes (LISTEN: current accept backlog)
+	SendQ  uint32 // send queue bytes (LISTEN: maximum backlog)
+	// Owners are the processes holding the socket, lowest PID first. Filled
+	// only when owners were asked for.
+	Owners []Owner
+	// OwnerUnknown says why Owners is empty when owners were asked for.
+	OwnerUnknown OwnerUnknown
+}
+
+// StateName returns the socket's state as netstat and ss print it.
+func (s *Socket) StateName() string { return StateName(s.Proto, s.State) }
+
+// Listening reports whether the socket waits for peers: TCP LISTEN or an
+// unconnected UDP socket.
+func (s *Socket) Listening() bool {
+	return s.State == StateListen || (s.Proto == ProtoUDP && s.State == StateClose)
+}
+
+// Source names what produced a snapshot.
+type Source string
+
+// Sources of snapshots.
+const (
+	SourceAuto     Source = ""
+	SourceNetlink  Source = "netlink"
+	SourceProcfs   Source = "procfs"
+	SourceIPHelper Source = "iphlpapi"
+	SourceSysctl   Source = "sysctl"
+	SourceReplay   Source = "replay"
+)
+
+// Snapshot is the socket table at one moment.
+type Snapshot struct {
+	Time    time.Time
+	Host    string
+	Source  Source
+	Sockets []Socket
+	// Warnings are partial failures: a line that did not parse, a table that
+	// could not be read while others could. A warning is not an error.
+	Warnings []string
+}
