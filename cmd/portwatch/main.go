@@ -1,0 +1,67 @@
+// Command portwatch lists a host's TCP and UDP sockets with their states,
+// owning processes and services: a netstat, ss and lsof -i replacement.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes portwatch with args and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	ignoreBrokenPipe()
+	cmd := newRootCommand(stdout, stderr)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	if err == nil {
+		return exitOK
+	}
+	if isBrokenPipe(err) {
+		return exitOK
+	}
+	var rt *runtimeError
+	if errors.As(err, &rt) {
+		fmt.Fprintf(stderr, "portwatch: %v\n", rt.err)
+		return exitRuntime
+	}
+	// Everything else comes from parsing the command line: flags, values,
+	// arguments, unknown subcommands. One line, then exit 2.
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	fmt.Fprintf(stderr, "portwatch: %s (see 'portwatch --help')\n", msg)
+	return exitUsage
+}
+
+// runtimeError marks an error that happened while doing the work, as opposed
+// to a usage error; it exits 1.
+type runtimeError struct{ err error }
+
+func (e *runtimeError) Error() string { return e.err.Error() }
+func (e *runtimeError) Unwrap() error { return e.err }
+
+// failf returns a runtime error: what went wrong and what to do next.
+func failf(format string, args ...any) error {
+	return &runtimeError{fmt.Errorf(format, args...)}
+}
+
+// usageError is a bad value found after flag parsing; it exits 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
