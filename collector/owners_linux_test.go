@@ -42,6 +42,11 @@ func TestFindOwnersFixture(t *testing.T) {
 		102: {5: "socket:[9999]"},
 	}, map[int]string{100: "nginx", 101: "nginx: worker", 102: "other"})
 
+	// A process that exited between listing /proc and reading its fds.
+	if err := os.Mkdir(filepath.Join(root, "103"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
 	socks := []Socket{{Inode: 5001}, {Inode: 5002}, {Inode: 0}, {Inode: 5003, UID: os.Geteuid()}}
 	if err := findOwners(context.Background(), root, socks, func(m string) { t.Errorf("warning: %s", m) }); err != nil {
 		t.Fatal(err)
@@ -55,8 +60,13 @@ func TestFindOwnersFixture(t *testing.T) {
 	if socks[2].OwnerUnknown != OwnerKernel || len(socks[2].Owners) != 0 {
 		t.Errorf("inode 0: %+v, want no owners, kernel", socks[2])
 	}
+	// Nobody holds 5003 and a process exited mid-walk: not an error, and
+	// for root (who may read every fd table) the reason is "exited".
 	if len(socks[3].Owners) != 0 || socks[3].OwnerUnknown == OwnerKnown {
 		t.Errorf("inode 5003 held by nobody: %+v, want a reason", socks[3])
+	}
+	if os.Geteuid() == 0 && socks[3].OwnerUnknown != OwnerExited {
+		t.Errorf("inode 5003 as root: reason %q, want exited", socks[3].OwnerUnknown)
 	}
 }
 
