@@ -130,10 +130,16 @@ func diagFamilyProto(p Proto, f Family) (family, protocol uint8, ok bool) {
 // appendSockDiagRequest appends to b a SOCK_DIAG_BY_FAMILY dump request
 // (NLM_F_REQUEST|NLM_F_DUMP) carrying an inet_diag_req_v2 for the given
 // kernel family and protocol, state mask and sequence number, asking for no
-// extension attributes and matching any socket id.
-func appendSockDiagRequest(b []byte, family, protocol uint8, states, seq uint32) []byte {
+// extension attributes and matching any socket id. A non-empty bytecode
+// (see appendPortBytecode) is attached as INET_DIAG_REQ_BYTECODE for the
+// kernel to filter with.
+func appendSockDiagRequest(b []byte, family, protocol uint8, states, seq uint32, bytecode []byte) []byte {
 	ne := binary.NativeEndian
-	b = ne.AppendUint32(b, sockDiagRequestLen)
+	length := sockDiagRequestLen
+	if len(bytecode) > 0 {
+		length += nlattrHdrLen + len(bytecode)
+	}
+	b = ne.AppendUint32(b, uint32(length))
 	b = ne.AppendUint16(b, sockDiagByFamily)
 	b = ne.AppendUint16(b, nlmFRequest|nlmFDump)
 	b = ne.AppendUint32(b, seq)
@@ -141,7 +147,89 @@ func appendSockDiagRequest(b []byte, family, protocol uint8, states, seq uint32)
 	b = append(b, family, protocol, 0 /* idiag_ext */, 0 /* pad */)
 	b = ne.AppendUint32(b, states)
 	var id [inetDiagSockIDLen]byte
-	return append(b, id[:]...)
+	b = append(b, id[:]...)
+	if len(bytecode) > 0 {
+		b = ne.AppendUint16(b, uint16(nlattrHdrLen+len(bytecode)))
+		b = ne.AppendUint16(b, inetDiagReqBytecode)
+		b = append(b, bytecode...)
+	}
+	return b
+}
+
+// inet_diag filter bytecode (struct inet_diag_bc_op: code u8, yes u8, no
+// u16). The kernel runs it per socket: an op moves yes bytes on when its
+// condition holds and no bytes on when not; landing exactly on the end
+// accepts the socket, landing 4 bytes past it rejects it. The kernel's audit
+// follows only the yes jumps from the start and requires every no jump to
+// land on an op that chain visits, so yes always steps to the next op and
+// an "or" puts a JMP (always taking no) after each test but the last.
+const (
+	nlattrHdrLen        = 4 // struct nlattr: len u16, type u16
+	inetDiagReqBytecode = 1 // INET_DIAG_REQ_BYTECODE
+	inetDiagBcJmp       = 1
+	inetDiagBcSEq       = 11
+	inetDiagBcDEq       = 12
+	bcOpLen             = 4 // one inet_diag_bc_op
+	bcPortTestLen       = 8 // a port test: the op, then an op whose no holds the port
+)
+
+// appendPortBytecode appends the filter bytecode for filt's port conditions
+// (LocalPort, RemotePort, and Port on either end), all of which must hold,
+// or nothing when filt has none. Other conditions are left to Filter.Match.
+func appendPortBytecode(b []byte, filt *Filter) []byte {
+	if filt == nil {
+		return b
+	}
+	// A conjunction of clauses, each a disjunction of port tests.
+	type test struct {
+		code uint8
+		port uint16
+	}
+	var clauses [3][]test
+	n := 0
+	if filt.LocalPort != 0 {
+		clauses[n] = []test{{inetDiagBcSEq, filt.LocalPort}}
+		n++
+	}
+	if filt.RemotePort != 0 {
+		clauses[n] = []test{{inetDiagBcDEq, filt.RemotePort}}
+		n++
+	}
+	if filt.Port != 0 {
+		clauses[n] = []test{{inetDiagBcSEq, filt.Port}, {inetDiagBcDEq, filt.Port}}
+		n++
+	}
+	clauseLen := func(c []test) int { return len(c)*bcPortTestLen + (len(c)-1)*bcOpLen }
+	total := 0
+	for _, c := range clauses[:n] {
+		total += clauseLen(c)
+	}
+	ne := binary.NativeEndian
+	appendOp := func(code uint8, yes, no int) {
+		b = append(b, code, uint8(yes))
+		b = ne.AppendUint16(b, uint16(no))
+	}
+	pos := 0
+	for _, c := range clauses[:n] {
+		clauseEnd := pos + clauseLen(c)
+		for i, t := range c {
+			if i < len(c)-1 {
+				// Holds: on to the JMP that leaves the clause. Fails: skip
+				// the JMP to the next test.
+				appendOp(t.code, bcPortTestLen, bcPortTestLen+bcOpLen)
+				appendOp(0, 0, int(t.port))
+				appendOp(inetDiagBcJmp, bcOpLen, clauseEnd-(pos+bcPortTestLen))
+				pos += bcPortTestLen + bcOpLen
+				continue
+			}
+			// The clause's last test: holds, on to the next clause; fails,
+			// reject.
+			appendOp(t.code, bcPortTestLen, total+4-pos)
+			appendOp(0, 0, int(t.port))
+			pos += bcPortTestLen
+		}
+	}
+	return b
 }
 
 // kernelStateMask converts a StateSet into the idiag_states bits the kernel

@@ -58,8 +58,9 @@ type sockDiag struct {
 type diagTable struct {
 	p        Proto
 	f        Family
-	family   uint8 // AF_INET or AF_INET6
-	protocol uint8 // IPPROTO_TCP or IPPROTO_UDP
+	family   uint8  // AF_INET or AF_INET6
+	protocol uint8  // IPPROTO_TCP or IPPROTO_UDP
+	bytecode []byte // kernel filter for the ports, nil for none
 }
 
 func openSockDiag() (*sockDiag, error) {
@@ -109,7 +110,7 @@ func (d *sockDiag) dump(p Proto, f Family, filt *Filter, out []Socket, warn func
 	if filt != nil {
 		states = filt.States
 	}
-	t := diagTable{p: p, f: f, family: family, protocol: protocol}
+	t := diagTable{p: p, f: f, family: family, protocol: protocol, bytecode: appendPortBytecode(nil, filt)}
 	return d.dumpTable(t, kernelStateMask(p, states), filt, out, warn)
 }
 
@@ -166,7 +167,7 @@ func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket
 	}
 	d.seq++
 	seq := d.seq
-	d.req = appendSockDiagRequest(d.req[:0], t.family, t.protocol, mask, seq)
+	d.req = appendSockDiagRequest(d.req[:0], t.family, t.protocol, mask, seq, t.bytecode)
 	if err := d.send(d.req); err != nil {
 		return out, err
 	}

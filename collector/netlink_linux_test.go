@@ -614,7 +614,7 @@ func TestSockDiagRetries(t *testing.T) {
 				t.Errorf("warnings %q, want %d", warns, tc.wantWarns)
 			}
 			for i, req := range k.requests {
-				want := appendSockDiagRequest(nil, afInet, ipprotoTCP, 1<<1|1<<10, binary.NativeEndian.Uint32(req[8:]))
+				want := appendSockDiagRequest(nil, afInet, ipprotoTCP, 1<<1|1<<10, binary.NativeEndian.Uint32(req[8:]), nil)
 				if !bytes.Equal(req, want) {
 					t.Errorf("request %d = %x, want %x", i, req, want)
 				}
@@ -623,5 +623,79 @@ func TestSockDiagRetries(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestKernelPortBytecode checks that the port filter runs in the kernel: the
+// dump is read with no user-space filter at all.
+func TestKernelPortBytecode(t *testing.T) {
+	ln1, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln1.Close()
+	ln2, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln2.Close()
+	c, err := net.Dial("tcp4", ln1.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc, err := ln1.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	p1 := addrPortOf(t, ln1.Addr()).Port()
+	p2 := addrPortOf(t, ln2.Addr()).Port()
+	cport := addrPortOf(t, c.LocalAddr()).Port()
+
+	d := openTestSockDiag(t)
+	noWarn := func(w string) { t.Errorf("warning: %s", w) }
+	dump := func(f Filter) []Socket {
+		t.Helper()
+		tcp4 := diagTable{p: ProtoTCP, f: FamilyIPv4, family: afInet, protocol: ipprotoTCP,
+			bytecode: appendPortBytecode(nil, &f)}
+		got, err := d.dumpTable(tcp4, kernelStateMask(ProtoTCP, 0), nil, nil, noWarn)
+		if err != nil {
+			t.Fatalf("filter %+v: %v", f, err)
+		}
+		return got
+	}
+	type end struct{ local, remote uint16 }
+	ends := func(socks []Socket) map[end]bool {
+		m := map[end]bool{}
+		for _, s := range socks {
+			m[end{s.Local.Port(), s.Remote.Port()}] = true
+		}
+		return m
+	}
+	cases := []struct {
+		name string
+		f    Filter
+		want map[end]bool
+	}{
+		{"sport", Filter{LocalPort: p1}, map[end]bool{{p1, 0}: true, {p1, cport}: true}},
+		{"dport", Filter{RemotePort: p1}, map[end]bool{{cport, p1}: true}},
+		{"port", Filter{Port: p1}, map[end]bool{{p1, 0}: true, {p1, cport}: true, {cport, p1}: true}},
+		{"sport and dport", Filter{LocalPort: cport, RemotePort: p1}, map[end]bool{{cport, p1}: true}},
+		{"sport and port", Filter{LocalPort: p1, Port: cport}, map[end]bool{{p1, cport}: true}},
+		{"other listener", Filter{Port: p2}, map[end]bool{{p2, 0}: true}},
+		{"nothing matches", Filter{LocalPort: p2, RemotePort: p1}, map[end]bool{}},
+	}
+	for _, c := range cases {
+		got := ends(dump(c.f))
+		if len(got) != len(c.want) {
+			t.Errorf("%s: kernel returned %v, want %v", c.name, got, c.want)
+			continue
+		}
+		for e := range c.want {
+			if !got[e] {
+				t.Errorf("%s: kernel returned %v, want %v", c.name, got, c.want)
+			}
+		}
 	}
 }

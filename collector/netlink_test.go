@@ -148,7 +148,7 @@ func sockDiagCases() []sockDiagCase {
 		return b
 	}
 	errMsg := nlMessage(nlmsgError, 0, testSeq, cat(errnoPayload(-22),
-		appendSockDiagRequest(nil, afInet, ipprotoTCP, 0x3ffe, testSeq)[:nlmsgHdrLen]))
+		appendSockDiagRequest(nil, afInet, ipprotoTCP, 0x3ffe, testSeq, nil)[:nlmsgHdrLen]))
 
 	return []sockDiagCase{
 		{name: "full dump", buf: full, want: allSocks, wantDone: true},
@@ -303,7 +303,7 @@ func TestParseSockDiagNoAllocs(t *testing.T) {
 func TestAppendSockDiagRequest(t *testing.T) {
 	ne := binary.NativeEndian
 	prefix := []byte("xy")
-	b := appendSockDiagRequest(prefix, afInet6, ipprotoUDP, 0x80|0x2, 77)
+	b := appendSockDiagRequest(prefix, afInet6, ipprotoUDP, 0x80|0x2, 77, nil)
 	if string(b[:2]) != "xy" {
 		t.Fatalf("prefix lost")
 	}
@@ -334,7 +334,7 @@ func TestAppendSockDiagRequest(t *testing.T) {
 	if !bytes.Equal(req[24:], make([]byte, 48)) {
 		t.Errorf("inet_diag_sockid is not zero: %x", req[24:])
 	}
-	b4 := appendSockDiagRequest(nil, afInet, ipprotoTCP, 1, 1)
+	b4 := appendSockDiagRequest(nil, afInet, ipprotoTCP, 1, 1, nil)
 	if b4[16] != 2 || b4[17] != 6 {
 		t.Errorf("tcp4 request family/protocol = %d/%d, want 2/6", b4[16], b4[17])
 	}
@@ -434,5 +434,55 @@ func checkNormalized(t *testing.T, s *Socket, p Proto) {
 	}
 	if (s.State == StateTimeWait || s.State == StateSynRecv) && s.UID != -1 {
 		t.Errorf("%v socket with UID %d, want -1", s.State, s.UID)
+	}
+}
+
+func TestAppendPortBytecode(t *testing.T) {
+	ne := binary.NativeEndian
+	op := func(code, yes uint8, no uint16) []byte {
+		b := []byte{code, yes}
+		return ne.AppendUint16(b, no)
+	}
+	port := func(p uint16) []byte { return ne.AppendUint16([]byte{0, 0}, p) }
+	cat := func(parts ...[]byte) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		return b
+	}
+	cases := []struct {
+		name string
+		f    *Filter
+		want []byte
+	}{
+		{"none", &Filter{States: AllStates}, nil},
+		{"nil", nil, nil},
+		{"sport", &Filter{LocalPort: 22}, cat(op(inetDiagBcSEq, 8, 12), port(22))},
+		{"dport", &Filter{RemotePort: 443}, cat(op(inetDiagBcDEq, 8, 12), port(443))},
+		{"either", &Filter{Port: 80}, cat(
+			op(inetDiagBcSEq, 8, 12), port(80), // pos 0 of 20
+			op(inetDiagBcJmp, 4, 12),           // pos 8: to the end, accept
+			op(inetDiagBcDEq, 8, 12), port(80), // pos 12
+		)},
+		{"all three", &Filter{LocalPort: 1, RemotePort: 2, Port: 3}, cat(
+			op(inetDiagBcSEq, 8, 40), port(1), // pos 0 of 36
+			op(inetDiagBcDEq, 8, 32), port(2), // pos 8
+			op(inetDiagBcSEq, 8, 12), port(3), // pos 16
+			op(inetDiagBcJmp, 4, 12),          // pos 24
+			op(inetDiagBcDEq, 8, 12), port(3), // pos 28
+		)},
+	}
+	for _, c := range cases {
+		if got := appendPortBytecode(nil, c.f); !bytes.Equal(got, c.want) {
+			t.Errorf("%s: % x, want % x", c.name, got, c.want)
+		}
+	}
+	req := appendSockDiagRequest(nil, afInet, ipprotoTCP, 1, 5, appendPortBytecode(nil, &Filter{LocalPort: 22}))
+	if got := ne.Uint32(req); int(got) != len(req) || len(req) != sockDiagRequestLen+nlattrHdrLen+8 {
+		t.Errorf("request with bytecode: nlmsg_len %d, length %d", got, len(req))
+	}
+	if attr := req[sockDiagRequestLen:]; ne.Uint16(attr) != nlattrHdrLen+8 || ne.Uint16(attr[2:]) != inetDiagReqBytecode {
+		t.Errorf("bytecode attribute header % x", attr[:4])
 	}
 }
