@@ -88,7 +88,7 @@ func (c *linuxCollector) readNetlink(warn func(string)) ([]Socket, error) {
 		return nil, err
 	}
 	defer d.close()
-	var socks []Socket
+	socks := make([]Socket, 0, c.sizeHint())
 	for _, t := range c.opts.tables() {
 		socks, err = d.dump(Proto(t[0]), Family(t[1]), &c.opts.Filter, socks, warn)
 		if err != nil {
@@ -101,7 +101,7 @@ func (c *linuxCollector) readNetlink(warn func(string)) ([]Socket, error) {
 // readProcfs reads /proc/net/{tcp,tcp6,udp,udp6}. A missing file (IPv6
 // disabled) is a warning; the read fails only when no file could be read.
 func (c *linuxCollector) readProcfs(warn func(string)) ([]Socket, error) {
-	var socks []Socket
+	socks := make([]Socket, 0, c.sizeHint())
 	var firstErr error
 	read := 0
 	for _, t := range c.opts.tables() {
@@ -124,6 +124,32 @@ func (c *linuxCollector) readProcfs(warn func(string)) ([]Socket, error) {
 		return nil, fmt.Errorf("cannot read the socket table: %w", firstErr)
 	}
 	return socks, nil
+}
+
+// sizeHint guesses how many sockets a read will return, from the kernel's
+// counters in /proc/net/sockstat{,6}, so that the table is allocated once
+// instead of grown and copied. It guesses only when the filter keeps most
+// sockets (connected ones, no port filter), and errs on the large side.
+func (c *linuxCollector) sizeHint() int {
+	f := &c.opts.Filter
+	if !f.States.Has(StateEstablished) || f.Port != 0 || f.LocalPort != 0 || f.RemotePort != 0 {
+		return 0
+	}
+	var data []byte
+	for _, name := range []string{"/net/sockstat", "/net/sockstat6"} {
+		if b, err := os.ReadFile(c.opts.procRoot() + name); err == nil {
+			data = append(append(data, b...), '\n')
+		}
+	}
+	tcp, udp := parseSockstat(data)
+	n := 0
+	if c.opts.WantProto(ProtoTCP) {
+		n += tcp
+	}
+	if c.opts.WantProto(ProtoUDP) {
+		n += udp
+	}
+	return min(n+n/16+16, 1<<22)
 }
 
 // procNetName is the /proc/net file of a table: tcp, tcp6, udp, udp6.

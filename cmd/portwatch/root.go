@@ -38,6 +38,7 @@ type listFlags struct {
 	pids                 pidsValue
 	processes            namesValue
 	servicesFile, replay string
+	cpuProfile, memProfile string
 }
 
 const rootExamples = `  portwatch -a -o            every socket with its owning PID (Windows netstat habit)
@@ -69,6 +70,11 @@ of their own processes and root sees all.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			stop, err := startProfiles(f.cpuProfile, f.memProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
 			return runList(cmd.Context(), f, stdout, stderr)
 		},
 	}
@@ -102,6 +108,10 @@ of their own processes and root sees all.`,
 	fl.Var(&f.source, "source", "Linux socket table source: auto, netlink or procfs")
 	fl.StringVar(&f.servicesFile, "services", "", "extra service names in /etc/services syntax (default "+displayUserServicesPath()+")")
 	fl.StringVar(&f.replay, "replay", "", "read sockets from a portwatch JSON file instead of the kernel")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this run to FILE (for go tool pprof)")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile at the end of this run to FILE")
+	fl.MarkHidden("cpuprofile")
+	fl.MarkHidden("memprofile")
 
 	cmd.AddCommand(newServiceCommand(stdout), newVersionCommand(stdout))
 	return cmd
