@@ -21,23 +21,23 @@ import (
 
 // listFlags are the flags of the main job: list sockets.
 type listFlags struct {
-	all, listening       bool
-	tcp, udp             bool
-	ipv4, ipv6           bool
-	numeric              bool
-	owner, program       bool
-	extended             bool
-	summary              bool
-	json                 bool
-	noHeader             bool
-	format               choiceValue
-	source               choiceValue
-	sort                 string
-	port, sport, dport   portValue
-	states               statesValue
-	pids                 pidsValue
-	processes            namesValue
-	servicesFile, replay string
+	all, listening         bool
+	tcp, udp               bool
+	ipv4, ipv6             bool
+	numeric                bool
+	owner, program         bool
+	extended               bool
+	summary                bool
+	json                   bool
+	noHeader               bool
+	format                 choiceValue
+	source                 choiceValue
+	sort                   string
+	port, sport, dport     portValue
+	states                 statesValue
+	pids                   pidsValue
+	processes              namesValue
+	servicesFile, replay   string
 	cpuProfile, memProfile string
 }
 
