@@ -83,7 +83,8 @@ func unknownReason(s *Socket, st walkStats, euid int) OwnerUnknown {
 	case s.Inode == 0:
 		// TIME_WAIT, request and orphaned sockets have no file.
 		return OwnerKernel
-	case euid != 0 && (st.denied > 0 || (s.UID >= 0 && s.UID != euid)):
+	case st.denied > 0 || (euid != 0 && s.UID >= 0 && s.UID != euid):
+		// Some fd tables could not be read: the holder may be among them.
 		return OwnerPermission
 	case st.exited > 0:
 		return OwnerExited

@@ -139,7 +139,7 @@ func (wk *ownerWalker) walkPID(pid int) {
 	}
 	defer unix.Close(dfd)
 
-	found := false
+	found, denied := false, false
 	for {
 		n, err := unix.Getdents(dfd, wk.dents)
 		if err != nil {
@@ -154,7 +154,10 @@ func (wk *ownerWalker) walkPID(pid int) {
 			break
 		}
 		eachDirent(wk.dents[:n], func(name []byte) {
-			ino, ok := wk.readSocketLink(dfd, name)
+			ino, ok, errno := wk.readSocketLink(dfd, name)
+			if errno == unix.EACCES || errno == unix.EPERM {
+				denied = true
+			}
 			if !ok {
 				return
 			}
@@ -164,6 +167,11 @@ func (wk *ownerWalker) walkPID(pid int) {
 				found = true
 			}
 		})
+	}
+	if denied {
+		// Root too can be refused a process's fd links (a process that is
+		// not dumpable, or a security module's policy).
+		wk.stats.denied++
 	}
 	if found {
 		if wk.comm == nil {
@@ -195,14 +203,15 @@ func eachDirent(buf []byte, fn func(nameWithNUL []byte)) {
 
 // readSocketLink reads the link named by the NUL-terminated nameWithNUL in
 // directory dfd without allocating, and returns its socket inode.
-func (wk *ownerWalker) readSocketLink(dfd int, nameWithNUL []byte) (uint64, bool) {
+func (wk *ownerWalker) readSocketLink(dfd int, nameWithNUL []byte) (uint64, bool, unix.Errno) {
 	n, _, errno := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dfd),
 		uintptr(unsafe.Pointer(&nameWithNUL[0])),
 		uintptr(unsafe.Pointer(&wk.link[0])), uintptr(len(wk.link)), 0, 0)
 	if errno != 0 {
-		return 0, false
+		return 0, false, errno
 	}
-	return parseSocketLink(wk.link[:n])
+	ino, ok := parseSocketLink(wk.link[:n])
+	return ino, ok, 0
 }
 
 // readComm returns the process name of pid, or "" when it exited.

@@ -70,10 +70,15 @@ func TestAttachOwnersReasons(t *testing.T) {
 		t.Errorf("own socket not found, nothing denied or exited: reason %q, want kernel", socks[3].OwnerUnknown)
 	}
 
-	// Root sees everything: a missing owner is never a permission problem.
+	// Root may read every fd table: a missing owner is not a permission
+	// problem unless the kernel refused one anyway.
 	socks[2].Owners, socks[3].Owners = nil, nil
-	attachOwners(socks, nil, nil, walkStats{denied: 3, exited: 1}, 0)
+	attachOwners(socks, nil, nil, walkStats{exited: 1}, 0)
 	if socks[2].OwnerUnknown != OwnerExited || socks[3].OwnerUnknown != OwnerExited {
 		t.Errorf("root, a process exited mid-walk: reasons %q %q, want exited", socks[2].OwnerUnknown, socks[3].OwnerUnknown)
+	}
+	attachOwners(socks, nil, nil, walkStats{denied: 1, exited: 1}, 0)
+	if socks[2].OwnerUnknown != OwnerPermission {
+		t.Errorf("root refused one fd table: reason %q, want permission", socks[2].OwnerUnknown)
 	}
 }

@@ -175,7 +175,7 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 	if wantOwners {
 		keepOwnedBy(snap, f.pids.pids, f.processes.names)
 		if n := collector.CountOwnerUnknown(snap, collector.OwnerPermission); n > 0 {
-			fmt.Fprintf(stderr, "portwatch: the owners of %d sockets are hidden: they belong to other users' processes; run as root (sudo portwatch ...) to see them\n", n)
+			fmt.Fprintln(stderr, hiddenOwnersNote(n, os.Geteuid() == 0))
 		}
 	}
 	if err := render.Sort(snap.Sockets, f.sort, reg); err != nil {
@@ -211,6 +211,18 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 		return failf("writing output: %v", err)
 	}
 	return nil
+}
+
+// hiddenOwnersNote explains, once, the owners that could not be seen.
+func hiddenOwnersNote(n int, root bool) string {
+	what := fmt.Sprintf("%d sockets have hidden owners", n)
+	if n == 1 {
+		what = "1 socket has a hidden owner"
+	}
+	if root {
+		return "portwatch: " + what + ": the kernel refused to show some processes' file descriptors even to root (a non-dumpable process or a security policy)"
+	}
+	return "portwatch: " + what + ": they belong to other users' processes; run as root (sudo portwatch ...) to see them"
 }
 
 // stateFilter turns -a, -l, -s and --state into the states to keep. Like
