@@ -32,9 +32,9 @@ func parseSocketLink(target []byte) (uint64, bool) {
 
 // ownerHit is one fd of one process that holds a wanted socket.
 type ownerHit struct {
-	sock int // index into the socket slice
-	pid  int
-	fd   int
+	sock int32 // index into the socket slice
+	pid  int32
+	fd   int32
 }
 
 // walkStats counts what the owner walk could not see.
@@ -48,23 +48,26 @@ type walkStats struct {
 func attachOwners(socks []Socket, hits []ownerHit, comm map[int]string, st walkStats, euid int) {
 	slices.SortFunc(hits, func(a, b ownerHit) int {
 		if a.sock != b.sock {
-			return a.sock - b.sock
+			return int(a.sock - b.sock)
 		}
 		if a.pid != b.pid {
-			return a.pid - b.pid
+			return int(a.pid - b.pid)
 		}
-		return a.fd - b.fd
+		return int(a.fd - b.fd)
 	})
+	// One backing array for every socket's owners: one allocation, not one
+	// per socket.
+	all := make([]Owner, len(hits))
+	for i, h := range hits {
+		all[i] = Owner{PID: int(h.pid), Process: comm[int(h.pid)], FD: int(h.fd)}
+	}
 	for i := 0; i < len(hits); {
 		j := i
 		for j < len(hits) && hits[j].sock == hits[i].sock {
 			j++
 		}
 		s := &socks[hits[i].sock]
-		s.Owners = make([]Owner, 0, j-i)
-		for _, h := range hits[i:j] {
-			s.Owners = append(s.Owners, Owner{PID: h.pid, Process: comm[h.pid], FD: h.fd})
-		}
+		s.Owners = all[i:j:j]
 		s.OwnerUnknown = OwnerKnown
 		i = j
 	}

@@ -18,10 +18,10 @@ import (
 // processes hold the sockets in socks. Processes that exit during the walk
 // and fd tables this user may not read are counted, not errors.
 func findOwners(ctx context.Context, procRoot string, socks []Socket, warn func(string)) error {
-	wanted := make(map[uint64]int, len(socks))
+	wanted := make(map[uint64]int32, len(socks))
 	for i := range socks {
 		if socks[i].Inode != 0 {
-			wanted[socks[i].Inode] = i
+			wanted[socks[i].Inode] = int32(i)
 		}
 	}
 	if len(wanted) == 0 {
@@ -64,12 +64,17 @@ feed:
 		return err
 	}
 
-	var hits []ownerHit
+	n := 0
+	for i := range results {
+		n += len(results[i].hits)
+	}
+	hits := make([]ownerHit, 0, n)
 	comm := make(map[int]string)
 	var st walkStats
 	for i := range results {
 		wk := &results[i]
 		hits = append(hits, wk.hits...)
+		wk.hits = nil
 		for pid, name := range wk.comm {
 			comm[pid] = name
 		}
@@ -109,7 +114,7 @@ func listPIDs(procRoot string) ([]int, error) {
 // ownerWalker is one worker's state: reusable buffers and its findings.
 type ownerWalker struct {
 	procRoot string
-	wanted   map[uint64]int
+	wanted   map[uint64]int32
 	dents    []byte
 	link     []byte
 	hits     []ownerHit
@@ -162,8 +167,7 @@ func (wk *ownerWalker) walkPID(pid int) {
 				return
 			}
 			if idx, ok := wk.wanted[ino]; ok {
-				fd, _ := strconv.Atoi(string(name[:len(name)-1]))
-				wk.hits = append(wk.hits, ownerHit{sock: idx, pid: pid, fd: fd})
+				wk.hits = append(wk.hits, ownerHit{sock: idx, pid: int32(pid), fd: parseFD(name[:len(name)-1])})
 				found = true
 			}
 		})
@@ -179,6 +183,21 @@ func (wk *ownerWalker) walkPID(pid int) {
 		}
 		wk.comm[pid] = readComm(wk.procRoot, pid)
 	}
+}
+
+// parseFD parses the decimal name of an fd link; -1 if it is not one.
+func parseFD(name []byte) int32 {
+	if len(name) == 0 || len(name) > 9 {
+		return -1
+	}
+	var fd int32
+	for _, c := range name {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		fd = fd*10 + int32(c-'0')
+	}
+	return fd
 }
 
 // eachDirent calls fn with the NUL-terminated name of every linux_dirent64
