@@ -1,7 +1,6 @@
 package render
 
 import (
-	"strings"
 	"unicode/utf8"
 )
 
@@ -62,28 +61,50 @@ const hexDigits = "0123456789abcdef"
 
 // sanitizeFrom is Sanitize's slow path; s[:i] is known to be clean.
 func sanitizeFrom(s string, i int) string {
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	b.WriteString(s[:i])
-	for i < len(s) {
+	b := make([]byte, 0, len(s)+16)
+	b = append(b, s[:i]...)
+	return string(appendEscaped(b, s[i:]))
+}
+
+// appendSanitized appends Sanitize(s) to b without allocating a string.
+func appendSanitized(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= 0x20 && c < 0x7f {
-			b.WriteByte(c)
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			if r, size := utf8.DecodeRuneInString(s[i:]); !unsafeRune(r, size) {
+				i += size
+				continue
+			}
+		}
+		b = append(b, s[:i]...)
+		return appendEscaped(b, s[i:])
+	}
+	return append(b, s...)
+}
+
+// appendEscaped appends s to b with the escapes Sanitize documents.
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			b = append(b, c)
 			i++
 			continue
 		}
 		if c < utf8.RuneSelf {
 			switch c {
 			case '\n':
-				b.WriteString(`\n`)
+				b = append(b, `\n`...)
 			case '\r':
-				b.WriteString(`\r`)
+				b = append(b, `\r`...)
 			case '\t':
-				b.WriteString(`\t`)
+				b = append(b, `\t`...)
 			default:
-				b.WriteString(`\x`)
-				b.WriteByte(hexDigits[c>>4])
-				b.WriteByte(hexDigits[c&0xf])
+				b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
 			}
 			i++
 			continue
@@ -91,19 +112,14 @@ func sanitizeFrom(s string, i int) string {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\x`)
-			b.WriteByte(hexDigits[c>>4])
-			b.WriteByte(hexDigits[c&0xf])
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
 		case unsafeRune(r, size):
-			b.WriteString(`\u`)
-			b.WriteByte(hexDigits[r>>12&0xf])
-			b.WriteByte(hexDigits[r>>8&0xf])
-			b.WriteByte(hexDigits[r>>4&0xf])
-			b.WriteByte(hexDigits[r&0xf])
+			b = append(b, '\\', 'u',
+				hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 		default:
-			b.WriteString(s[i : i+size])
+			b = append(b, s[i:i+size]...)
 		}
 		i += size
 	}
-	return b.String()
+	return b
 }

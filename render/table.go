@@ -26,25 +26,24 @@ import (
 // there is none and "-(reason)" when the collector said why ("-(kernel)",
 // "-(permission)"); User is the user name (or the uid with Numeric, or when
 // it has no name) and "-" for an unknown uid; Inode is "-" for 0.
+//
+// With opts.Stream the table is written without tablewriter (see
+// Options.Stream); the output is the same bytes.
 func Table(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	if snap == nil {
 		return errors.New("render: nil snapshot")
 	}
-	header := []string{"Proto", "Local Address", "Foreign Address", "State"}
-	right := []bool{false, false, false, false}
-	if !opts.Numeric {
-		header = append(header, "Service")
-		right = append(right, false)
+	cols := tableColumns(opts)
+	if opts.Stream {
+		return streamTable(w, snap.Sockets, cols, opts)
 	}
-	if opts.Owners {
-		header = append(header, "PID/Program")
-		right = append(right, false)
+	ncol := len(cols)
+	header := make([]string, ncol)
+	right := make([]bool, ncol)
+	for i, c := range cols {
+		header[i] = c.title()
+		right[i] = c.right()
 	}
-	if opts.Extended {
-		header = append(header, "User", "Inode", "Recv-Q", "Send-Q")
-		right = append(right, false, true, true, true)
-	}
-	ncol := len(header)
 
 	users := newUserNames(opts.UserName)
 	// One backing array for every cell keeps allocations per socket low.
@@ -73,6 +72,50 @@ func Table(w io.Writer, snap *collector.Snapshot, opts Options) error {
 		header = nil
 	}
 	return writeTable(w, header, right, rows)
+}
+
+// tableCol is one of Table's columns.
+type tableCol uint8
+
+// Table's columns, in the order they are shown.
+const (
+	colProto tableCol = iota
+	colLocal
+	colRemote
+	colState
+	colService
+	colOwners
+	colUser
+	colInode
+	colRecvQ
+	colSendQ
+	numTableCols
+)
+
+var tableColTitles = [numTableCols]string{
+	"Proto", "Local Address", "Foreign Address", "State", "Service",
+	"PID/Program", "User", "Inode", "Recv-Q", "Send-Q",
+}
+
+// title is the column's header.
+func (c tableCol) title() string { return tableColTitles[c] }
+
+// right reports whether the column is right aligned (the numbers).
+func (c tableCol) right() bool { return c >= colInode }
+
+// tableColumns lists the columns Table shows with opts.
+func tableColumns(opts Options) []tableCol {
+	cols := []tableCol{colProto, colLocal, colRemote, colState}
+	if !opts.Numeric {
+		cols = append(cols, colService)
+	}
+	if opts.Owners {
+		cols = append(cols, colOwners)
+	}
+	if opts.Extended {
+		cols = append(cols, colUser, colInode, colRecvQ, colSendQ)
+	}
+	return cols
 }
 
 // userColumn is the User column's value.
