@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/portwatch/portwatch/collector"
 	"github.com/portwatch/portwatch/render"
@@ -183,6 +184,9 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 	}
 
 	ropts := render.Options{
+		// tablewriter for people at a terminal; computed widths, the same
+		// bytes, for pipes, files and tables too big to lay out cell by cell.
+		Stream:   !isTerminal(stdout) || len(snap.Sockets) > streamRows,
 		Owners:   f.owner || f.program,
 		Extended: f.extended,
 		Numeric:  f.numeric,
@@ -223,6 +227,16 @@ func hiddenOwnersNote(n int, root bool) string {
 		return "portwatch: " + what + ": the kernel refused to show some processes' file descriptors even to root (a non-dumpable process or a security policy)"
 	}
 	return "portwatch: " + what + ": they belong to other users' processes; run as root (sudo portwatch ...) to see them"
+}
+
+// streamRows is the table size above which even a terminal gets the
+// streaming table writer.
+const streamRows = 2000
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // stateFilter turns -a, -l, -s and --state into the states to keep. Like
