@@ -12,9 +12,10 @@ ARGS    ?= -a -o
 FUZZTIME     ?= 2m
 FUZZ_TARGETS := collector:FuzzParseProcNet:30000x collector:FuzzParseSockDiag:50000x \
                 collector:FuzzParseSocketLink:50000x services:FuzzParseServicesFile:30000x \
-                render:FuzzReadJSON:5000x render:FuzzSanitize:30000x
+                render:FuzzReadJSON:5000x render:FuzzSanitize:30000x \
+                render:FuzzTableStream:3000x render:FuzzSort:20000x
 
-.PHONY: build run test unit lint fuzz fuzz-short generate clean
+.PHONY: build run test unit lint fuzz fuzz-short generate clean bench
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/portwatch
@@ -51,6 +52,13 @@ fuzz:
 
 generate:
 	$(GO) generate ./...
+
+# Compare portwatch with ss, netstat and lsof on a large socket load on
+# loopback (run as root; results in bench/results/latest.md), e.g.
+# make bench BENCH_ARGS="-sizes 2000,20000 -rounds 3".
+BENCH_ARGS ?=
+bench:
+	$(GO) run ./bench $(BENCH_ARGS)
 
 clean:
 	rm -rf bin
