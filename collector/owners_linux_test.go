@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -103,5 +104,53 @@ func TestFindOwnersLive(t *testing.T) {
 	}
 	if len(fds) != 2 || (fds[0] != int(f.Fd()) && fds[1] != int(f.Fd())) {
 		t.Errorf("owner fds = %v, want the listener's fd and %d", fds, f.Fd())
+	}
+}
+
+func TestFindOwnersListsEverySharedListenerHolder(t *testing.T) {
+	// Many processes, the listener held by three of them: the walk must not
+	// stop at the first holder.
+	procs := map[int]map[int]string{}
+	comm := map[int]string{}
+	for pid := 200; pid < 240; pid++ {
+		procs[pid] = map[int]string{0: "/dev/null", 1: "socket:[" + strconv.Itoa(9000+pid) + "]"}
+		comm[pid] = "other"
+	}
+	for _, pid := range []int{203, 217, 238} {
+		procs[pid][5] = "socket:[7777]"
+		comm[pid] = "prefork"
+	}
+	root := writeFakeProc(t, procs, comm)
+	socks := []Socket{{Inode: 7777, State: StateListen, Proto: ProtoTCP}, {Inode: 9205, State: StateEstablished, Proto: ProtoTCP}}
+	if err := findOwners(context.Background(), root, socks, func(m string) { t.Errorf("warning: %s", m) }); err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, o := range socks[0].Owners {
+		pids = append(pids, o.PID)
+	}
+	if len(pids) != 3 || pids[0] != 203 || pids[1] != 217 || pids[2] != 238 {
+		t.Errorf("listener owners %v, want [203 217 238]", pids)
+	}
+	if o := socks[1].Owners; len(o) != 1 || o[0].PID != 205 {
+		t.Errorf("connection owners %+v, want pid 205", o)
+	}
+}
+
+func TestWalkSharedStopsOnlyForConnections(t *testing.T) {
+	sh := &walkShared{found: make([]atomic.Bool, 3), stopEarly: true}
+	sh.remaining.Store(2)
+	sh.hit(0)
+	sh.hit(0) // a second holder of the same socket counts once
+	if sh.done() {
+		t.Fatal("done with one of two sockets found")
+	}
+	sh.hit(2)
+	if !sh.done() {
+		t.Fatal("not done with every socket found")
+	}
+	sh.stopEarly = false // a listener is wanted: walk everything
+	if sh.done() {
+		t.Fatal("done although a listener needs the whole walk")
 	}
 }
