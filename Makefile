@@ -13,7 +13,8 @@ FUZZTIME     ?= 2m
 FUZZ_TARGETS := collector:FuzzParseProcNet:30000x collector:FuzzParseSockDiag:50000x \
                 collector:FuzzParseSocketLink:50000x services:FuzzParseServicesFile:30000x \
                 render:FuzzReadJSON:5000x render:FuzzSanitize:30000x \
-                render:FuzzTableStream:3000x render:FuzzSort:20000x
+                render:FuzzTableStream:3000x render:FuzzSort:20000x \
+                services:FuzzParseMatchesReference:30000x
 
 .PHONY: build run test unit lint fuzz fuzz-short generate clean bench
 

@@ -1,5 +1,7 @@
 // Package ianagen turns IANA's service-names-port-numbers CSV into the Go
-// source of the services package's embedded table (iana_gen.go).
+// source of the services package's embedded table (iana_gen.go) and, with
+// the package's own curated.tsv, display.tsv and risk.tsv, into its static
+// display and risk tables (tables_gen.go).
 //
 // It is a library so that the services package's tests can run exactly the
 // code that `go generate` runs and compare the result with the committed file.
