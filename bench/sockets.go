@@ -42,6 +42,7 @@ func (c LoadCount) String() string {
 // Kernel state numbers as /proc/net prints them (include/net/tcp_states.h).
 const (
 	stEstablished = 0x01
+	stTimeWait    = 0x06
 	stClose       = 0x07 // UDP: bound, not connected
 	stListen      = 0x0A
 )
@@ -53,6 +54,10 @@ func countLoad(tcpPorts, udpPorts []int) (LoadCount, error) {
 	tp := portSet(tcpPorts)
 	err := scanProcNet("/proc/net/tcp", func(lport, rport, st int) {
 		switch {
+		case st == stTimeWait:
+			// Never the bench's own (it closes with RST): another
+			// program's leftover on a port number the kernel gave out
+			// again.
 		case tp[lport] && st == stListen:
 			c.Listening++
 		case tp[lport] && st == stEstablished:
