@@ -18,23 +18,31 @@ const ianaCSV = "../../shared/data/iana/service-names-port-numbers.csv"
 // TestGeneratedIsCurrent runs the generator as `go generate` does and
 // requires its output to equal the committed iana_gen.go byte for byte.
 func TestGeneratedIsCurrent(t *testing.T) {
+	checkGenerated(t, "iana_gen.go", func(out string) error { return ianagen.GenerateFile(ianaCSV, out) })
+}
+
+// checkGenerated runs generate into a temporary file and requires it to
+// equal the committed file name byte for byte. It skips when the IANA data
+// (shared/ beside the repository) is absent.
+func checkGenerated(t *testing.T, name string, generate func(out string) error) {
+	t.Helper()
 	if _, err := os.Stat(ianaCSV); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("IANA data not found at %s (shared/ beside the repository): cannot check iana_gen.go", ianaCSV)
+		t.Skipf("IANA data not found at %s (shared/ beside the repository): cannot check %s", ianaCSV, name)
 	}
-	out := filepath.Join(t.TempDir(), "iana_gen.go")
-	if err := ianagen.GenerateFile(ianaCSV, out); err != nil {
+	out := filepath.Join(t.TempDir(), name)
+	if err := generate(out); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile("iana_gen.go")
+	want, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("iana_gen.go is stale: regenerating gives %d bytes, committed file has %d; run `go generate ./services/`", len(got), len(want))
+		t.Fatalf("%s is stale: regenerating gives %d bytes, committed file has %d; run `go generate ./services/`", name, len(got), len(want))
 	}
 }
 
