@@ -1,0 +1,170 @@
+package watch
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portwatch/portwatch/collector"
+)
+
+var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+func sock(local, remote string, st collector.State, ino uint64, pids ...int) collector.Socket {
+	s := collector.Socket{
+		Proto: collector.ProtoTCP, Family: collector.FamilyIPv4,
+		Local: netip.MustParseAddrPort(local), Remote: netip.MustParseAddrPort(remote),
+		State: st, Inode: ino, UID: 0,
+	}
+	for _, p := range pids {
+		s.Owners = append(s.Owners, collector.Owner{PID: p, Process: fmt.Sprint("p", p), FD: 3})
+	}
+	return s
+}
+
+// summary is a compact, comparable form of events.
+func summary(evs []Event) string {
+	var b strings.Builder
+	for _, ev := range evs {
+		fmt.Fprintf(&b, "%s %s>%s %s", ev.Kind, ev.Socket.Local, ev.Socket.Remote, ev.Socket.StateName())
+		if ev.Kind == Changed {
+			if ev.Changed&StateChange != 0 {
+				fmt.Fprintf(&b, " state %s", collector.StateName(ev.Socket.Proto, ev.OldState))
+			}
+			if ev.Changed&OwnerChange != 0 {
+				fmt.Fprintf(&b, " owners %d->%d", len(ev.OldOwners), len(ev.Socket.Owners))
+			}
+		}
+		b.WriteString("; ")
+	}
+	return b.String()
+}
+
+const (
+	lnAddr = "127.0.0.1:8080"
+	any4   = "0.0.0.0:0"
+	cli    = "127.0.0.1:40000"
+)
+
+func TestDiff(t *testing.T) {
+	listener := sock(lnAddr, any4, collector.StateListen, 10, 100)
+	for _, tc := range []struct {
+		name      string
+		prev, cur []collector.Socket
+		want      string
+	}{
+		{"first refresh adds everything", nil, []collector.Socket{listener},
+			"added 127.0.0.1:8080>0.0.0.0:0 LISTEN; "},
+		{"nothing changed", []collector.Socket{listener}, []collector.Socket{listener}, ""},
+		{"queues are not changes", []collector.Socket{listener},
+			[]collector.Socket{func() collector.Socket { s := listener; s.RecvQ = 5; s.Owners[0].FD = 9; return s }()}, ""},
+		{"added and removed",
+			[]collector.Socket{listener, sock(cli, lnAddr, collector.StateEstablished, 11, 200)},
+			[]collector.Socket{listener, sock("127.0.0.1:40001", lnAddr, collector.StateEstablished, 12, 200)},
+			"added 127.0.0.1:40001>127.0.0.1:8080 ESTABLISHED; removed 127.0.0.1:40000>127.0.0.1:8080 ESTABLISHED; "},
+		{"state change",
+			[]collector.Socket{sock(cli, lnAddr, collector.StateSynSent, 11, 200)},
+			[]collector.Socket{sock(cli, lnAddr, collector.StateEstablished, 11, 200)},
+			"changed 127.0.0.1:40000>127.0.0.1:8080 ESTABLISHED state SYN_SENT; "},
+		{"new owner is a change, not remove and add",
+			[]collector.Socket{listener},
+			[]collector.Socket{sock(lnAddr, any4, collector.StateListen, 10, 100, 101)},
+			"changed 127.0.0.1:8080>0.0.0.0:0 LISTEN owners 1->2; "},
+		{"owner handed over: same socket, other PID",
+			[]collector.Socket{listener},
+			[]collector.Socket{sock(lnAddr, any4, collector.StateListen, 10, 300)},
+			"changed 127.0.0.1:8080>0.0.0.0:0 LISTEN owners 1->1; "},
+		{"same ends, new inode: a new socket",
+			[]collector.Socket{listener},
+			[]collector.Socket{sock(lnAddr, any4, collector.StateListen, 99, 100)},
+			"added 127.0.0.1:8080>0.0.0.0:0 LISTEN; removed 127.0.0.1:8080>0.0.0.0:0 LISTEN; "},
+		{"established becomes TIME_WAIT (inode to 0)",
+			[]collector.Socket{sock(cli, lnAddr, collector.StateEstablished, 11, 200)},
+			[]collector.Socket{sock(cli, lnAddr, collector.StateTimeWait, 0)},
+			"changed 127.0.0.1:40000>127.0.0.1:8080 TIME_WAIT state ESTABLISHED owners 1->0; "},
+		{"request socket becomes established (inode from 0)",
+			[]collector.Socket{sock(lnAddr, cli, collector.StateSynRecv, 0)},
+			[]collector.Socket{sock(lnAddr, cli, collector.StateEstablished, 13, 100)},
+			"changed 127.0.0.1:8080>127.0.0.1:40000 ESTABLISHED state SYN_RECV owners 0->1; "},
+		{"two reuseport listeners are two sockets",
+			[]collector.Socket{listener},
+			[]collector.Socket{listener, sock(lnAddr, any4, collector.StateListen, 14, 101)},
+			"added 127.0.0.1:8080>0.0.0.0:0 LISTEN; "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			evs := Diff(tc.prev, tc.cur, t0)
+			if got := summary(evs); got != tc.want {
+				t.Errorf("events:\n got %s\nwant %s", got, tc.want)
+			}
+			for _, ev := range evs {
+				if !ev.Time.Equal(t0) {
+					t.Errorf("event time %v, want %v", ev.Time, t0)
+				}
+			}
+		})
+	}
+}
+
+func rowsSummary(rows []Row) string {
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%s%d %s %s; ", r.Mark.Symbol(), r.Age, r.Socket.Local, r.Socket.StateName())
+	}
+	return b.String()
+}
+
+func TestTrackerMarksLinger(t *testing.T) {
+	tr := &Tracker{Linger: 2}
+	listener := sock(lnAddr, any4, collector.StateListen, 10, 100)
+	conn := sock(cli, lnAddr, collector.StateSynSent, 11, 200)
+	snap := func(socks ...collector.Socket) *collector.Snapshot {
+		return &collector.Snapshot{Time: t0, Sockets: socks}
+	}
+	steps := []struct {
+		snap       *collector.Snapshot
+		rows       string
+		eventCount int
+	}{
+		{snap(listener), " 0 127.0.0.1:8080 LISTEN; ", 1},
+		{snap(listener, conn), " 0 127.0.0.1:8080 LISTEN; +0 127.0.0.1:40000 SYN_SENT; ", 1},
+		{snap(listener, conn), " 0 127.0.0.1:8080 LISTEN; +1 127.0.0.1:40000 SYN_SENT; ", 0},
+		{snap(listener, conn), " 0 127.0.0.1:8080 LISTEN;  0 127.0.0.1:40000 SYN_SENT; ", 0},
+		{snap(listener, sock(cli, lnAddr, collector.StateEstablished, 11, 200)),
+			" 0 127.0.0.1:8080 LISTEN; ~0 127.0.0.1:40000 ESTABLISHED; ", 1},
+		{snap(listener), " 0 127.0.0.1:8080 LISTEN; -0 127.0.0.1:40000 ESTABLISHED; ", 1},
+		{snap(listener), " 0 127.0.0.1:8080 LISTEN; -1 127.0.0.1:40000 ESTABLISHED; ", 0},
+		{snap(listener), " 0 127.0.0.1:8080 LISTEN; ", 0},
+		// Changed while still new: stays new.
+		{snap(listener, conn), " 0 127.0.0.1:8080 LISTEN; +0 127.0.0.1:40000 SYN_SENT; ", 1},
+		{snap(listener, sock(cli, lnAddr, collector.StateEstablished, 11, 200)),
+			" 0 127.0.0.1:8080 LISTEN; +1 127.0.0.1:40000 ESTABLISHED; ", 1},
+		// Gone, then back before the mark expired.
+		{snap(listener), " 0 127.0.0.1:8080 LISTEN; -0 127.0.0.1:40000 ESTABLISHED; ", 1},
+		{snap(listener, conn), " 0 127.0.0.1:8080 LISTEN; +0 127.0.0.1:40000 SYN_SENT; ", 1},
+	}
+	for i, st := range steps {
+		evs := tr.Update(st.snap)
+		if got := rowsSummary(tr.Rows()); got != st.rows {
+			t.Errorf("step %d rows:\n got %s\nwant %s", i, got, st.rows)
+		}
+		if len(evs) != st.eventCount {
+			t.Errorf("step %d: %d events (%s), want %d", i, len(evs), summary(evs), st.eventCount)
+		}
+	}
+}
+
+func TestTrackerUpdatedRowKeepsOldValues(t *testing.T) {
+	var tr Tracker
+	tr.Update(&collector.Snapshot{Sockets: []collector.Socket{sock(cli, lnAddr, collector.StateSynSent, 11, 200)}})
+	tr.Update(&collector.Snapshot{Sockets: []collector.Socket{sock(cli, lnAddr, collector.StateEstablished, 11, 201)}})
+	r := tr.Rows()[0]
+	if r.Mark != Updated || r.Changed != StateChange|OwnerChange || r.OldState != collector.StateSynSent ||
+		len(r.OldOwners) != 1 || r.OldOwners[0].PID != 200 || r.Socket.Owners[0].PID != 201 {
+		t.Errorf("updated row %+v", r)
+	}
+	if tr.Update(nil) == nil || len(tr.Rows()) != 1 || tr.Rows()[0].Mark != Gone {
+		t.Errorf("a nil snapshot closes every socket: rows %s", rowsSummary(tr.Rows()))
+	}
+}
