@@ -28,6 +28,11 @@ type Options struct {
 	Filter Filter
 	// Owners asks for the owning processes of every kept socket.
 	Owners bool
+	// Incremental keeps what the owner lookup learned from one Collect to
+	// the next, for callers that collect again and again (watch mode):
+	// each call then reads only the process file descriptors it has not
+	// seen. Such a collector must not be used by two goroutines at once.
+	Incremental bool
 	// ProcRoot is the root of procfs, "/proc" when empty.
 	ProcRoot string
 	// Warn, when set, receives each warning as it happens in addition to

@@ -11,7 +11,8 @@ import (
 // linuxCollector reads sock_diag over netlink, or /proc/net as a fallback,
 // and owners from /proc/<pid>/fd.
 type linuxCollector struct {
-	opts Options
+	opts   Options
+	owners *ownerCache // Options.Incremental only
 }
 
 func newCollector(opts Options) (Collector, error) {
@@ -20,7 +21,11 @@ func newCollector(opts Options) (Collector, error) {
 	default:
 		return nil, fmt.Errorf("source %q is not available on linux (accepted: netlink, procfs)", opts.Source)
 	}
-	return &linuxCollector{opts: opts}, nil
+	c := &linuxCollector{opts: opts}
+	if opts.Incremental {
+		c.owners = &ownerCache{}
+	}
+	return c, nil
 }
 
 // tables lists the (proto, family) tables the options select, in the order
@@ -72,7 +77,11 @@ func (c *linuxCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		return nil, err
 	}
 	if c.opts.Owners {
-		if err := findOwners(ctx, c.opts.procRoot(), snap.Sockets, warn); err != nil {
+		find := findOwners
+		if c.owners != nil {
+			find = c.owners.find
+		}
+		if err := find(ctx, c.opts.procRoot(), snap.Sockets, warn); err != nil {
 			return nil, err
 		}
 	}

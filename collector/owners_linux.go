@@ -243,6 +243,12 @@ func parseFD(name []byte) int32 {
 // eachDirent calls fn with the NUL-terminated name of every linux_dirent64
 // record in buf, skipping "." and "..".
 func eachDirent(buf []byte, fn func(nameWithNUL []byte)) {
+	eachDirentIno(buf, func(_ uint64, name []byte) { fn(name) })
+}
+
+// eachDirentIno calls fn with the inode and NUL-terminated name of every
+// linux_dirent64 record in buf, skipping "." and "..".
+func eachDirentIno(buf []byte, fn func(ino uint64, nameWithNUL []byte)) {
 	const nameOff = 19 // d_ino(8) d_off(8) d_reclen(2) d_type(1)
 	for len(buf) >= nameOff {
 		reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
@@ -253,7 +259,7 @@ func eachDirent(buf []byte, fn func(nameWithNUL []byte)) {
 		if end := bytes.IndexByte(name, 0); end >= 0 {
 			name = name[:end+1]
 			if name[0] != '.' {
-				fn(name)
+				fn(*(*uint64)(unsafe.Pointer(&buf[0])), name)
 			}
 		}
 		buf = buf[reclen:]

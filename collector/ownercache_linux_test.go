@@ -1,0 +1,254 @@
+package collector
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+)
+
+// ownersOf returns "pid/fd" for every owner of each socket.
+func ownersOf(socks []Socket) [][]string {
+	out := make([][]string, len(socks))
+	for i, s := range socks {
+		for _, o := range s.Owners {
+			out[i] = append(out[i], strconv.Itoa(o.PID)+"/"+strconv.Itoa(o.FD))
+		}
+	}
+	return out
+}
+
+func cacheFind(t *testing.T, c *ownerCache, root string, inodes ...uint64) []Socket {
+	t.Helper()
+	socks := make([]Socket, len(inodes))
+	for i, ino := range inodes {
+		socks[i] = Socket{Inode: ino, UID: os.Geteuid(), Proto: ProtoTCP, State: StateEstablished}
+	}
+	if err := c.find(context.Background(), root, socks, func(m string) { t.Errorf("warning: %s", m) }); err != nil {
+		t.Fatal(err)
+	}
+	return socks
+}
+
+func relink(t *testing.T, root string, pid, fd int, target string) {
+	t.Helper()
+	path := filepath.Join(root, strconv.Itoa(pid), "fd", strconv.Itoa(fd))
+	os.Remove(path)
+	if target != "" {
+		if err := os.Symlink(target, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOwnerCacheReadsOnlyNewLinks(t *testing.T) {
+	root := writeFakeProc(t, map[int]map[int]string{
+		100: {0: "/dev/null", 3: "socket:[5001]", 4: "pipe:[9]"},
+		101: {3: "socket:[5001]", 7: "socket:[5002]"},
+	}, map[int]string{100: "nginx", 101: "worker"})
+	c := &ownerCache{}
+
+	socks := cacheFind(t, c, root, 5001, 5002)
+	if got := ownersOf(socks); !slices.Equal(got[0], []string{"100/3", "101/3"}) || !slices.Equal(got[1], []string{"101/7"}) {
+		t.Fatalf("first refresh owners %v", got)
+	}
+	if c.readlinks != 5 || c.fullPasses != 0 {
+		t.Errorf("first refresh: %d readlinks, %d full passes; want 5, 0", c.readlinks, c.fullPasses)
+	}
+
+	// Nothing changed: no link is read again.
+	socks = cacheFind(t, c, root, 5001, 5002)
+	if got := ownersOf(socks); !slices.Equal(got[0], []string{"100/3", "101/3"}) || !slices.Equal(got[1], []string{"101/7"}) {
+		t.Fatalf("steady refresh owners %v", got)
+	}
+	if c.readlinks != 0 {
+		t.Errorf("steady refresh read %d links, want 0", c.readlinks)
+	}
+
+	// A new fd: only it is read.
+	relink(t, root, 100, 9, "socket:[5003]")
+	socks = cacheFind(t, c, root, 5001, 5002, 5003)
+	if got := ownersOf(socks); !slices.Equal(got[2], []string{"100/9"}) {
+		t.Errorf("new socket owners %v, want 100/9", got[2])
+	}
+	if c.readlinks != 1 || c.fullPasses != 0 {
+		t.Errorf("new fd: %d readlinks, %d full passes; want 1, 0", c.readlinks, c.fullPasses)
+	}
+
+	// A socket closed and its fd number reused by a new socket: the number
+	// is reread because its old socket is gone.
+	relink(t, root, 101, 7, "socket:[5004]")
+	socks = cacheFind(t, c, root, 5001, 5003, 5004)
+	if got := ownersOf(socks); !slices.Equal(got[2], []string{"101/7"}) {
+		t.Errorf("reused fd owners %v, want 101/7", got[2])
+	}
+	if c.readlinks != 1 || c.fullPasses != 0 {
+		t.Errorf("reused socket fd: %d readlinks, %d full passes; want 1, 0", c.readlinks, c.fullPasses)
+	}
+
+	// A file's fd number reused by a socket between refreshes: the quick
+	// pass cannot see it, the full pass finds it.
+	relink(t, root, 100, 4, "socket:[5005]")
+	socks = cacheFind(t, c, root, 5001, 5003, 5004, 5005)
+	if got := ownersOf(socks); !slices.Equal(got[3], []string{"100/4"}) {
+		t.Errorf("file fd reused by a socket: owners %v, want 100/4", got[3])
+	}
+	if c.fullPasses != 1 {
+		t.Errorf("file fd reused: %d full passes, want 1", c.fullPasses)
+	}
+
+	// A closed fd and an exited process leave the owner lists.
+	relink(t, root, 100, 3, "")
+	if err := os.RemoveAll(filepath.Join(root, "101")); err != nil {
+		t.Fatal(err)
+	}
+	socks = cacheFind(t, c, root, 5001, 5005)
+	if got := ownersOf(socks); len(got[0]) != 0 || !slices.Equal(got[1], []string{"100/4"}) {
+		t.Errorf("after close and exit: owners %v, want none and 100/4", got)
+	}
+	if _, ok := c.procs[101]; ok {
+		t.Error("exited process 101 is still cached")
+	}
+}
+
+func TestOwnerCacheUnresolvableCostsOneFullPass(t *testing.T) {
+	root := writeFakeProc(t, map[int]map[int]string{
+		100: {3: "socket:[5001]"},
+	}, map[int]string{100: "a"})
+	c := &ownerCache{}
+	cacheFind(t, c, root, 5001)
+	// 6000 is held by nobody we can see (another PID namespace, say).
+	relink(t, root, 100, 4, "/tmp/file")
+	socks := cacheFind(t, c, root, 5001, 6000)
+	if c.fullPasses != 1 || len(socks[1].Owners) != 0 {
+		t.Fatalf("unplaceable socket: %d full passes, owners %v", c.fullPasses, socks[1].Owners)
+	}
+	for range 3 {
+		cacheFind(t, c, root, 5001, 6000)
+	}
+	if c.fullPasses != 1 {
+		t.Errorf("an unplaceable socket forced %d full passes, want 1", c.fullPasses)
+	}
+}
+
+func TestOwnerCacheRecycledPID(t *testing.T) {
+	root := writeFakeProc(t, map[int]map[int]string{
+		100: {3: "socket:[5001]"},
+	}, map[int]string{100: "old"})
+	c := &ownerCache{}
+	cacheFind(t, c, root, 5001)
+
+	// A new process with the same PID: a new /proc/<pid> directory (made
+	// before the old one goes, so its inode differs), same fd number,
+	// another socket.
+	fresh := filepath.Join(root, "new100")
+	if err := os.MkdirAll(filepath.Join(fresh, "fd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("socket:[5009]", filepath.Join(fresh, "fd", "3")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(fresh, "comm"), []byte("new\n"), 0o644)
+	if err := os.RemoveAll(filepath.Join(root, "100")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(fresh, filepath.Join(root, "100")); err != nil {
+		t.Fatal(err)
+	}
+	socks := cacheFind(t, c, root, 5001, 5009)
+	if len(socks[0].Owners) != 0 || len(socks[1].Owners) != 1 || socks[1].Owners[0].Process != "new" {
+		t.Errorf("recycled PID: owners %+v / %+v, want none / the new process", socks[0].Owners, socks[1].Owners)
+	}
+	if c.fullPasses != 0 {
+		t.Errorf("recycled PID needed %d full passes, want 0", c.fullPasses)
+	}
+}
+
+// socketInode returns the inode of the socket behind a net.Conn or
+// net.Listener.
+func socketInode(t *testing.T, sc syscall.Conn) uint64 {
+	t.Helper()
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ino uint64
+	raw.Control(func(fd uintptr) {
+		var st syscall.Stat_t
+		if err := syscall.Fstat(int(fd), &st); err != nil {
+			t.Fatal(err)
+		}
+		ino = st.Ino
+	})
+	return ino
+}
+
+// TestOwnerCacheLiveMatchesFullWalk opens, closes and reopens real sockets
+// and files in this process between refreshes, reusing fd numbers, and
+// checks that every refresh of the cache finds the same owners as a fresh
+// walk of /proc.
+func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
+	var open []net.Listener
+	listen := func() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, ln)
+	}
+	defer func() {
+		for _, ln := range open {
+			ln.Close()
+		}
+	}()
+	c := &ownerCache{}
+	check := func(step string) {
+		t.Helper()
+		var inodes []uint64
+		for _, ln := range open {
+			inodes = append(inodes, socketInode(t, ln.(*net.TCPListener)))
+		}
+		got := cacheFind(t, c, "/proc", inodes...)
+		want := make([]Socket, len(inodes))
+		for i, ino := range inodes {
+			want[i] = Socket{Inode: ino, UID: os.Geteuid(), Proto: ProtoTCP, State: StateListen}
+		}
+		if err := findOwners(context.Background(), "/proc", want, func(string) {}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			g, w := ownersOf(got)[i], ownersOf(want)[i]
+			if !slices.Equal(g, w) || len(g) == 0 {
+				t.Errorf("%s: socket %d owners %v, a full walk says %v", step, inodes[i], g, w)
+			}
+		}
+	}
+	for range 3 {
+		listen()
+	}
+	check("start")
+	check("steady")
+	if c.readlinks > 0 {
+		t.Errorf("steady refresh read %d links, want 0", c.readlinks)
+	}
+
+	// Close one and open another: the kernel hands out the freed number.
+	open[1].Close()
+	open = slices.Delete(open, 1, 2)
+	listen()
+	check("fd reused by a socket")
+
+	// A file's number reused by a socket.
+	f, err := os.Open("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("file open")
+	f.Close()
+	listen()
+	check("file fd reused by a socket")
+}
