@@ -148,3 +148,11 @@ func (t *Tracker) Update(snap *collector.Snapshot) []Event {
 // order, then the closed sockets that still linger. The slice is the
 // tracker's; it is replaced, not modified, by the next Update.
 func (t *Tracker) Rows() []Row { return t.rows }
+
+// Reset forgets every snapshot, so that the next Update marks nothing, as
+// the first one does. A view calls it when it starts collecting other
+// fields (owners switched on), which is not a change of the sockets.
+func (t *Tracker) Reset() {
+	linger := t.Linger
+	*t = Tracker{Linger: linger}
+}

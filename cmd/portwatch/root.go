@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/portwatch/portwatch/collector"
@@ -40,6 +41,13 @@ type listFlags struct {
 	processes              namesValue
 	servicesFile, replay   string
 	cpuProfile, memProfile string
+
+	// Watch mode (portwatch watch, -c).
+	watching    bool
+	continuous  intervalValue
+	interval    intervalValue
+	changesOnly bool
+	count       int
 }
 
 const rootExamples = `  portwatch -a -o            every socket with its owning PID (Windows netstat habit)
@@ -50,6 +58,7 @@ const rootExamples = `  portwatch -a -o            every socket with its owning 
   portwatch -a --state established,time-wait --sort remote
   portwatch -a -o --process nginx --json | jq '.sockets[].local_port'
   portwatch -s               counts per protocol and state
+  portwatch watch -o         live view: new, closed and changed sockets stand out
   portwatch service 5432     what runs on port 5432`
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -76,6 +85,14 @@ of their own processes and root sees all.`,
 				return err
 			}
 			defer stop()
+			if cmd.Flags().Changed("continuous") {
+				return runWatch(cmd.Context(), f, stdout, stderr)
+			}
+			for _, name := range []string{"interval", "changes-only", "count"} {
+				if cmd.Flags().Changed(name) {
+					return usagef("--%s needs -c or portwatch watch", name)
+				}
+			}
 			return runList(cmd.Context(), f, stdout, stderr)
 		},
 	}
@@ -85,6 +102,22 @@ of their own processes and root sees all.`,
 
 	fl := cmd.Flags()
 	fl.SortFlags = false
+	bindListFlags(fl, f)
+	fl.VarP(&f.continuous, "continuous", "c", "refresh continuously, every INTERVAL (default 1s), like portwatch watch")
+	fl.Lookup("continuous").NoOptDefVal = "1s"
+	bindWatchFlags(fl, f)
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this run to FILE (for go tool pprof)")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile at the end of this run to FILE")
+	fl.MarkHidden("cpuprofile")
+	fl.MarkHidden("memprofile")
+
+	cmd.AddCommand(newWatchCommand(f, stdout, stderr), newServiceCommand(stdout), newVersionCommand(stdout))
+	return cmd
+}
+
+// bindListFlags defines the flags that select and show sockets, shared by
+// the list and watch commands.
+func bindListFlags(fl *pflag.FlagSet, f *listFlags) {
 	fl.BoolVarP(&f.all, "all", "a", false, "listening and non-listening sockets")
 	fl.BoolVarP(&f.listening, "listening", "l", false, "only listening sockets (TCP LISTEN, UDP UNCONN)")
 	fl.BoolVarP(&f.tcp, "tcp", "t", false, "TCP sockets")
@@ -109,13 +142,7 @@ of their own processes and root sees all.`,
 	fl.Var(&f.source, "source", "Linux socket table source: auto, netlink or procfs")
 	fl.StringVar(&f.servicesFile, "services", "", "extra service names in /etc/services syntax (default "+displayUserServicesPath()+")")
 	fl.StringVar(&f.replay, "replay", "", "read sockets from a portwatch JSON file instead of the kernel")
-	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this run to FILE (for go tool pprof)")
-	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile at the end of this run to FILE")
-	fl.MarkHidden("cpuprofile")
-	fl.MarkHidden("memprofile")
 
-	cmd.AddCommand(newServiceCommand(stdout), newVersionCommand(stdout))
-	return cmd
 }
 
 // runList is the main job: collect, filter, sort and render.
@@ -131,33 +158,8 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 			return usagef("invalid --sort %q: %v", f.sort, err)
 		}
 	}
-	wantOwners := f.owner || f.program || len(f.pids.pids) > 0 || len(f.processes.names) > 0
-
-	opts := collector.Options{
-		Source: collector.Source(f.source.value),
-		Owners: wantOwners,
-		Filter: collector.Filter{
-			States:     stateFilter(f),
-			Port:       f.port.port,
-			LocalPort:  f.sport.port,
-			RemotePort: f.dport.port,
-		},
-	}
-	if opts.Source == "auto" {
-		opts.Source = collector.SourceAuto
-	}
-	if f.tcp {
-		opts.Protos = append(opts.Protos, collector.ProtoTCP)
-	}
-	if f.udp {
-		opts.Protos = append(opts.Protos, collector.ProtoUDP)
-	}
-	if f.ipv4 {
-		opts.Families = append(opts.Families, collector.FamilyIPv4)
-	}
-	if f.ipv6 {
-		opts.Families = append(opts.Families, collector.FamilyIPv6)
-	}
+	wantOwners := f.wantOwners()
+	opts := f.collectorOptions()
 
 	reg, err := loadRegistry(f.servicesFile, stderr)
 	if err != nil {
@@ -217,6 +219,42 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 	return nil
 }
 
+// wantOwners reports whether owners must be looked up: to show them or to
+// filter on them.
+func (f *listFlags) wantOwners() bool {
+	return f.owner || f.program || len(f.pids.pids) > 0 || len(f.processes.names) > 0
+}
+
+// collectorOptions turns the flags into what the collector reads.
+func (f *listFlags) collectorOptions() collector.Options {
+	opts := collector.Options{
+		Source: collector.Source(f.source.value),
+		Owners: f.wantOwners(),
+		Filter: collector.Filter{
+			States:     stateFilter(f),
+			Port:       f.port.port,
+			LocalPort:  f.sport.port,
+			RemotePort: f.dport.port,
+		},
+	}
+	if opts.Source == "auto" {
+		opts.Source = collector.SourceAuto
+	}
+	if f.tcp {
+		opts.Protos = append(opts.Protos, collector.ProtoTCP)
+	}
+	if f.udp {
+		opts.Protos = append(opts.Protos, collector.ProtoUDP)
+	}
+	if f.ipv4 {
+		opts.Families = append(opts.Families, collector.FamilyIPv4)
+	}
+	if f.ipv6 {
+		opts.Families = append(opts.Families, collector.FamilyIPv6)
+	}
+	return opts
+}
+
 // hiddenOwnersNote explains, once, the owners that could not be seen.
 func hiddenOwnersNote(n int, root bool) string {
 	what := fmt.Sprintf("%d sockets have hidden owners", n)
@@ -255,8 +293,9 @@ func stateFilter(f *listFlags) collector.StateSet {
 		return set
 	}
 	switch {
-	case f.all, f.summary && !f.listening:
-		// -s counts every socket, like ss -s.
+	case f.all, f.summary && !f.listening, f.watching && !f.listening:
+		// -s counts every socket, like ss -s; watch mode shows every
+		// socket, like TCPView, so that new listeners show too.
 		return collector.AllStates
 	case f.listening:
 		return listening

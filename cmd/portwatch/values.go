@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/portwatch/portwatch/collector"
 )
@@ -110,5 +112,35 @@ func (v *namesValue) Set(s string) error {
 	if len(v.names) == 0 {
 		return fmt.Errorf("want a process name")
 	}
+	return nil
+}
+
+// intervalValue is a refresh interval: a Go duration (500ms, 2s, 1m) or a
+// number of seconds (2, 0.5) as watch -n and netstat take it.
+type intervalValue struct{ d time.Duration }
+
+// minInterval is the shortest refresh interval accepted.
+const minInterval = 50 * time.Millisecond
+
+func (v *intervalValue) String() string {
+	if v.d == 0 {
+		return ""
+	}
+	return v.d.String()
+}
+func (v *intervalValue) Type() string { return "interval" }
+func (v *intervalValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		secs, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs > 1e6 {
+			return fmt.Errorf("want a duration such as 1s, 500ms, 2m or a number of seconds")
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	if d < minInterval {
+		return fmt.Errorf("want an interval of at least %v", minInterval)
+	}
+	v.d = d
 	return nil
 }
