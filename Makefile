@@ -14,6 +14,7 @@ FUZZ_TARGETS := collector:FuzzParseProcNet:30000x collector:FuzzParseSockDiag:50
                 collector:FuzzParseSocketLink:50000x services:FuzzParseServicesFile:30000x \
                 render:FuzzReadJSON:5000x render:FuzzSanitize:30000x \
                 render:FuzzTableStream:3000x render:FuzzSort:20000x \
+                render:FuzzEventJSON:30000x render:FuzzEventText:30000x render:FuzzWatchFrame:3000x \
                 services:FuzzParseMatchesReference:30000x
 
 .PHONY: build run test unit lint fuzz fuzz-short generate clean bench
