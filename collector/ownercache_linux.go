@@ -44,6 +44,7 @@ type procFDs struct {
 	pid    int
 	dirIno uint64    // inode of /proc/<pid>: a recycled PID gets a new one
 	fds    []fdEntry // sorted by fd
+	reads  int       // links read by the latest refresh
 	denied bool      // the fd table, or some of its links, could not be read
 	gone   bool      // the process exited
 }
@@ -305,6 +306,7 @@ func (wk *cacheWalker) refresh(p *procFDs) {
 
 	// Merge the listing with the cached entries.
 	old := p.fds
+	readBefore := wk.readlinks
 	fresh := make([]fdEntry, 0, len(wk.fds))
 	denied, found := false, false
 	j := 0
@@ -331,6 +333,7 @@ func (wk *cacheWalker) refresh(p *procFDs) {
 		fresh = append(fresh, e)
 	}
 	p.fds = fresh
+	p.reads = wk.readlinks - readBefore
 	p.denied = denied
 	if denied {
 		wk.stats.denied++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -232,8 +233,24 @@ func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
 	}
 	check("start")
 	check("steady")
-	if c.readlinks > 0 {
-		t.Errorf("steady refresh read %d links, want 0", c.readlinks)
+
+	// A process whose fd table stays still (unlike this one, whose walkers
+	// open directories) has none of its links read again.
+	f, err := open[0].(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sleeper := exec.Command("sleep", "60")
+	sleeper.ExtraFiles = []*os.File{f}
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	check("a second holder")
+	check("steady with a second holder")
+	if p := c.procs[sleeper.Process.Pid]; p == nil || p.reads != 0 || len(p.fds) < 4 {
+		t.Errorf("steady refresh: the sleeping holder's cache entry %+v, want its fds and no link read again", p)
 	}
 
 	// Close one and open another: the kernel hands out the freed number.
@@ -243,12 +260,12 @@ func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
 	check("fd reused by a socket")
 
 	// A file's number reused by a socket.
-	f, err := os.Open("/dev/null")
+	file, err := os.Open("/dev/null")
 	if err != nil {
 		t.Fatal(err)
 	}
 	check("file open")
-	f.Close()
+	file.Close()
 	listen()
 	check("file fd reused by a socket")
 }
