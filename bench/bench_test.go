@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -203,11 +204,14 @@ func TestTinyBench(t *testing.T) {
 		}
 	}
 
+	checkWatchRefresh(t, s.WatchRefresh)
+
 	md, err := os.ReadFile(cfg.Out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range append([]string{"# portwatch benchmark", "## 300 sockets", "| scenario | tool |", "| portwatch | `portwatch -tan`"}, names...) {
+	for _, w := range append([]string{"# portwatch benchmark", "## 300 sockets", "| scenario | tool |", "| portwatch | `portwatch -tan`",
+		"### watch refresh", "| CPU per steady-state refresh |", "Target: at most 0.300 s of CPU per steady-state refresh at 120000 sockets"}, names...) {
 		if !bytes.Contains(md, []byte(w)) {
 			t.Errorf("results file lacks %q:\n%s", w, md)
 		}
@@ -215,9 +219,52 @@ func TestTinyBench(t *testing.T) {
 	var back Report
 	if js, err := os.ReadFile(cfg.JSONOut); err != nil || json.Unmarshal(js, &back) != nil || len(back.Sizes) != 1 {
 		t.Errorf("JSON results file unreadable: %v", err)
+	} else if wr := back.Sizes[0].WatchRefresh; wr == nil || len(wr.CPUPerRefresh) != 1 || wr.FirstCPU != s.WatchRefresh.FirstCPU {
+		t.Errorf("JSON results file lacks the watch refresh: %+v", wr)
 	}
-	if out := cfg.Stdout.(*bytes.Buffer).String(); !strings.Contains(out, "SCENARIO") || !strings.Contains(out, "portwatch -tanp") {
+	out := cfg.Stdout.(*bytes.Buffer).String()
+	if !strings.Contains(out, "SCENARIO") || !strings.Contains(out, "portwatch -tanp") {
 		t.Errorf("stdout lacks the table:\n%s", out)
+	}
+	if !strings.Contains(out, "watch refresh: portwatch watch") || !strings.Contains(out, "CPU per steady-state refresh ") {
+		t.Errorf("stdout lacks the watch refresh:\n%s", out)
+	}
+}
+
+// checkWatchRefresh checks the watch refresh of the tiny bench (one
+// round): both watch runs exited 0 and used CPU, and their difference was
+// taken. It asserts no timings: with one round and ten cheap refreshes,
+// the per-refresh CPU can even come out below zero.
+func checkWatchRefresh(t *testing.T, wr *WatchRefresh) {
+	t.Helper()
+	if wr == nil {
+		t.Fatal("no watch refresh in the result")
+	}
+	want := "portwatch watch --json --changes-only -tan -o --interval 100ms --count N"
+	if wr.Command != want || wr.Extra != 10 || wr.Interval != 100*time.Millisecond {
+		t.Errorf("watch refresh command %q, %d extra refreshes, interval %v; want %q, 10, 100ms", wr.Command, wr.Extra, wr.Interval, want)
+	}
+	for _, tr := range []ToolResult{wr.Short, wr.Long} {
+		if len(tr.Runs) != 1 || tr.Failed != 0 || !tr.Runs[0].OK() || tr.Runs[0].CPU <= 0 || tr.CPU <= 0 || tr.Median <= 0 {
+			t.Errorf("%s: result %+v", tr.Command, tr)
+		}
+	}
+	if !strings.HasSuffix(wr.Short.Command, "--count 1") || !strings.HasSuffix(wr.Long.Command, "--count 11") {
+		t.Errorf("watch commands %q and %q", wr.Short.Command, wr.Long.Command)
+	}
+	// Not a timing threshold: --count 11 sleeps out ten intervals.
+	if len(wr.Long.Runs) == 1 && wr.Long.Runs[0].Wall < 10*wr.Interval {
+		t.Errorf("--count 11 took %v: fewer than ten intervals of %v", wr.Long.Runs[0].Wall, wr.Interval)
+	}
+	if len(wr.CPUPerRefresh) != 1 || len(wr.WallPerRefresh) != 1 || wr.Failed() != 0 || len(wr.Short.Runs) != 1 {
+		t.Fatalf("per-refresh values %v (CPU), %v (wall), %d failed rounds; want one each", wr.CPUPerRefresh, wr.WallPerRefresh, wr.Failed())
+	}
+	if wr.FirstCPU != wr.Short.Runs[0].CPU || wr.CPUMedian != wr.CPUPerRefresh[0] || wr.CPUMin != wr.CPUMax {
+		t.Errorf("summary of one round: first CPU %v, per refresh median %v min %v max %v, runs %+v",
+			wr.FirstCPU, wr.CPUMedian, wr.CPUMin, wr.CPUMax, wr.Short.Runs)
+	}
+	if wr.TargetSockets != 120000 || wr.TargetCPU != 300*time.Millisecond || wr.WithinTarget != nil {
+		t.Errorf("target %d sockets, %v; within %v: want 120000, 300ms, nil at 300 sockets", wr.TargetSockets, wr.TargetCPU, wr.WithinTarget)
 	}
 }
 
@@ -243,6 +290,37 @@ func TestInterruptCleansUp(t *testing.T) {
 	checkGone(t, rep.Sizes[0])
 }
 
+func TestWatchRefreshSummary(t *testing.T) {
+	run := func(cpu, wall time.Duration) RunResult { return RunResult{CPU: cpu, Wall: wall, Lines: -1} }
+	failed := RunResult{Exit: 1, Error: "exit status 1", Lines: -1}
+	ms := time.Millisecond
+	w := WatchRefresh{
+		Interval: 100 * ms, Extra: 10,
+		Short: ToolResult{Runs: []RunResult{run(500*ms, 600*ms), run(520*ms, 610*ms), failed, run(480*ms, 590*ms)}},
+		Long:  ToolResult{Runs: []RunResult{run(1500*ms, 1700*ms), run(510*ms, 1600*ms), run(900*ms, 1500*ms), run(3480*ms, 3590*ms)}},
+	}
+	w.Short.summarize()
+	w.Long.summarize()
+	w.summarize(120000)
+	wantCPU := []time.Duration{100 * ms, -1 * ms, 300 * ms}
+	if !slices.Equal(w.CPUPerRefresh, wantCPU) || w.CPUMedian != 100*ms || w.CPUMin != -ms || w.CPUMax != 300*ms {
+		t.Errorf("CPU per refresh %v, median %v, min %v, max %v; want %v, 100ms, -1ms, 300ms", w.CPUPerRefresh, w.CPUMedian, w.CPUMin, w.CPUMax, wantCPU)
+	}
+	if w.WallMedian != 110*ms || w.Failed() != 1 || w.FirstCPU != 500*ms || w.FirstWall != 600*ms {
+		t.Errorf("wall median %v, %d failed, first CPU %v, first wall %v; want 110ms, 1, 500ms, 600ms", w.WallMedian, w.Failed(), w.FirstCPU, w.FirstWall)
+	}
+	if w.WithinTarget == nil || !*w.WithinTarget || !strings.Contains(w.verdictText(), "0.100 s, is within it") {
+		t.Errorf("at 120000 sockets a median of 100ms: within %v, %q", w.WithinTarget, w.verdictText())
+	}
+	if !strings.HasPrefix(w.statusText(), "FAILED 1/4") {
+		t.Errorf("status %q", w.statusText())
+	}
+	w.summarize(2000)
+	if w.WithinTarget != nil || !strings.Contains(w.verdictText(), "not compared") {
+		t.Errorf("at 2000 sockets: within %v, %q", w.WithinTarget, w.verdictText())
+	}
+}
+
 func TestRunnerReportsExitStatusAndLines(t *testing.T) {
 	r, err := newRunner(time.Minute)
 	if err != nil {
@@ -254,7 +332,7 @@ func TestRunnerReportsExitStatusAndLines(t *testing.T) {
 		t.Errorf("failing command: %+v", res)
 	}
 	res = r.run(ctx, "/bin/sh", []string{"-c", "printf 'a\\nb\\n'"}, true)
-	if !res.OK() || res.Lines != 2 || res.Wall <= 0 || res.MaxRSSKB <= 0 {
+	if !res.OK() || res.Lines != 2 || res.Wall <= 0 || res.MaxRSSKB <= 0 || res.CPU < 0 {
 		t.Errorf("printing command: %+v", res)
 	}
 	res = r.run(ctx, "/nonexistent/tool", nil, false)

@@ -63,9 +63,9 @@ func launcherMain() int {
 }
 
 // launch runs one command and measures the wall time from just before
-// the fork to just after the wait, and the child's peak RSS. The child's
-// stderr goes to a scratch file, so no copying goroutine runs during a
-// timed run.
+// the fork to just after the wait, and the child's CPU time and peak RSS.
+// The child's stderr goes to a scratch file, so no copying goroutine runs
+// during a timed run.
 func launch(req launchRequest, devnull, scratch *os.File) RunResult {
 	ctx, cancel := context.WithTimeout(context.Background(), req.Timeout)
 	defer cancel()
@@ -100,6 +100,7 @@ func launch(req launchRequest, devnull, scratch *os.File) RunResult {
 		res.Exit = cmd.ProcessState.ExitCode()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			res.MaxRSSKB = ru.Maxrss
+			res.CPU = cpuTime(ru)
 		}
 	}
 	var ee *exec.ExitError
@@ -117,6 +118,11 @@ func launch(req launchRequest, devnull, scratch *os.File) RunResult {
 		}
 	}
 	return res
+}
+
+// cpuTime is the user plus system time in a rusage.
+func cpuTime(ru *syscall.Rusage) time.Duration {
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // selfHWM is this process's own peak RSS in KiB (VmHWM): what the kernel

@@ -23,7 +23,8 @@ type Report struct {
 	Sizes   []SizeResult `json:"sizes"`
 }
 
-// SizeResult is the load of one size and the scenarios timed on it.
+// SizeResult is the load of one size and the scenarios and watch refresh
+// timed on it.
 type SizeResult struct {
 	Size          int              `json:"size"`    // requested total sockets
 	Sockets       int              `json:"sockets"` // planned: 2*pairs + listeners + UDP
@@ -46,6 +47,7 @@ type SizeResult struct {
 	Teardown      time.Duration    `json:"teardown_ns"`
 	Left          LoadCount        `json:"left"` // counted after teardown: all zero
 	Scenarios     []ScenarioResult `json:"scenarios"`
+	WatchRefresh  *WatchRefresh    `json:"watch_refresh,omitempty"` // nil when the size failed before it
 }
 
 // describe is a one-line account of the load.
@@ -56,7 +58,7 @@ func (s SizeResult) describe() string {
 }
 
 const method = "Each command runs as a whole process with stdout to /dev/null, in interleaved rounds (A B C A B C ...) after %d untimed warm-up run(s) of each; " +
-	"wall time is measured around fork, exec and wait, peak RSS comes from the child's rusage. " +
+	"wall time is measured around fork, exec and wait, CPU time (user + system, recorded in the JSON results) and peak RSS come from the child's rusage. " +
 	"The kernel reports a child's peak RSS as at least that of the process that started it, so each command is started by a fresh launcher process (about 5 MiB resident) rather than by the bench; " +
 	"\"≤\" marks a peak RSS within 0.5 MiB of the launcher's own: the tool's real peak is at most that. " +
 	"Times are medians (min and max beside them) over %d round(s); runs that exit non-zero are reported, never timed. " +
@@ -137,6 +139,9 @@ func writeText(w io.Writer, s SizeResult) {
 			fmt.Fprintf(w, "%s: %s\n", sc.Name, sc.Note)
 		}
 	}
+	if s.WatchRefresh != nil {
+		writeWatchText(w, s.WatchRefresh)
+	}
 }
 
 // writeMarkdown writes the whole report as Markdown.
@@ -168,6 +173,9 @@ func writeMarkdown(w io.Writer, rep Report) {
 			if sc.Note != "" {
 				fmt.Fprintf(w, "- %s: %s\n", sc.Name, sc.Note)
 			}
+		}
+		if s.WatchRefresh != nil {
+			writeWatchMarkdown(w, s.WatchRefresh)
 		}
 	}
 }
@@ -201,9 +209,12 @@ func writeFile(path string, b []byte) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
-// fmtDuration prints 0.42ms, 45.1ms or 12.34s.
+// fmtDuration prints 0.42ms, 45.1ms or 12.34s (and -0.42ms: a difference
+// of two times can be negative).
 func fmtDuration(d time.Duration) string {
 	switch ms := float64(d) / float64(time.Millisecond); {
+	case d < 0:
+		return "-" + fmtDuration(-d)
 	case ms < 10:
 		return strconv.FormatFloat(ms, 'f', 2, 64) + "ms"
 	case ms < 1000:

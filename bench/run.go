@@ -76,8 +76,8 @@ func run(ctx context.Context, cfg config) (Report, error) {
 	return rep, nil
 }
 
-// runSize sets up one load, checks it is there, times every scenario on
-// it and tears it down again.
+// runSize sets up one load, checks it is there, times every scenario and
+// watch mode's refresh on it and tears it down again.
 func runSize(ctx context.Context, cfg config, r *runner, pw string, tools map[string]string, size int) (sr SizeResult, err error) {
 	plan, err := planLoad(size, cfg.Load)
 	if err != nil {
@@ -145,6 +145,9 @@ func runSize(ctx context.Context, cfg config, r *runner, pw string, tools map[st
 			return sr, err
 		}
 		sr.Scenarios = append(sr.Scenarios, res)
+	}
+	if sr.WatchRefresh, err = runWatchRefresh(ctx, r, pw, size, cfg.Rounds, cfg.Warmup, cfg.Progress); err != nil {
+		return sr, err
 	}
 
 	sr.LoadAvg[1] = loadAvg()

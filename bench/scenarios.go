@@ -85,10 +85,23 @@ func scenarios(portwatch string, tools map[string]string, port int) []scenario {
 	}
 }
 
-// runScenario runs sc's commands in interleaved rounds (A B C A B C ...)
-// after warmup untimed runs of each (the first of which counts the output
-// lines). progress gets one line per round.
+// runScenario runs sc's commands in interleaved rounds (see runRounds)
+// and compares every tool's median with portwatch's.
 func runScenario(ctx context.Context, r *runner, sc scenario, rounds, warmup int, progress io.Writer) (ScenarioResult, error) {
+	res, err := runRounds(ctx, r, sc, rounds, warmup, progress)
+	if err != nil {
+		return res, err
+	}
+	setRatios(res.Tools)
+	return res, nil
+}
+
+// runRounds runs sc's commands in interleaved rounds (A B C A B C ...)
+// after warmup untimed runs of each (the first of which counts the output
+// lines), and summarizes each command's runs. Every command that is
+// installed has one run per round, in round order. progress gets one line
+// per round.
+func runRounds(ctx context.Context, r *runner, sc scenario, rounds, warmup int, progress io.Writer) (ScenarioResult, error) {
 	res := ScenarioResult{Name: sc.Name, Note: sc.Note}
 	for _, c := range sc.Commands {
 		res.Tools = append(res.Tools, ToolResult{Tool: c.Tool, Command: c.String(), Missing: c.Path == "", Lines: -1})
@@ -130,6 +143,5 @@ func runScenario(ctx context.Context, r *runner, sc scenario, rounds, warmup int
 	for i := range res.Tools {
 		res.Tools[i].summarize()
 	}
-	setRatios(res.Tools)
 	return res, nil
 }

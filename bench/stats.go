@@ -18,6 +18,7 @@ type ToolResult struct {
 	Median     time.Duration `json:"median_ns"` // over the runs that exited 0
 	Min        time.Duration `json:"min_ns"`
 	Max        time.Duration `json:"max_ns"`
+	CPU        time.Duration `json:"median_cpu_ns"`      // median of the runs' user + system time
 	RSSKB      int64         `json:"median_max_rss_kib"` // median of the runs' peak RSS
 	RSSFloorKB int64         `json:"rss_floor_kib"`      // the launcher's peak: an RSS at or below it only says "at most this"
 	Ratio      float64       `json:"ratio"`              // portwatch's median / this median; 0 when unknown
@@ -30,7 +31,7 @@ func (t ToolResult) OK() int { return len(t.Runs) - t.Failed }
 // summarize fills the statistics of t from its runs. Failed runs are
 // counted and reported, never timed.
 func (t *ToolResult) summarize() {
-	var walls []time.Duration
+	var walls, cpus []time.Duration
 	var rss []int64
 	t.Failed, t.FirstError, t.RSSFloorKB = 0, "", 0
 	for _, r := range t.Runs {
@@ -42,14 +43,15 @@ func (t *ToolResult) summarize() {
 			continue
 		}
 		walls = append(walls, r.Wall)
+		cpus = append(cpus, r.CPU)
 		rss = append(rss, r.MaxRSSKB)
 		t.RSSFloorKB = max(t.RSSFloorKB, r.RSSFloorKB)
 	}
-	t.Median, t.Min, t.Max, t.RSSKB = 0, 0, 0, 0
+	t.Median, t.Min, t.Max, t.CPU, t.RSSKB = 0, 0, 0, 0, 0
 	if len(walls) == 0 {
 		return
 	}
-	t.Median = median(walls)
+	t.Median, t.CPU = median(walls), median(cpus)
 	t.Min, t.Max = slices.Min(walls), slices.Max(walls)
 	t.RSSKB = median(rss)
 }

@@ -16,6 +16,7 @@ import (
 // RunResult is one run of one command.
 type RunResult struct {
 	Wall       time.Duration `json:"wall_ns"`
+	CPU        time.Duration `json:"cpu_ns"`        // user + system time of the process (and any children it waited for), from its rusage
 	MaxRSSKB   int64         `json:"max_rss_kib"`   // peak resident set of the process, KiB
 	RSSFloorKB int64         `json:"rss_floor_kib"` // the launcher's own peak: MaxRSSKB is never below it
 	Exit       int           `json:"exit"`          // exit status; -1 when killed by a signal or not started
