@@ -16,37 +16,47 @@ import (
 
 // ownerCache remembers between refreshes which socket every file descriptor
 // of every process refers to, so that a refresh reads only the fd links it
-// has not seen (Options.Incremental). Each refresh still lists every
-// process's fd directory, which is cheap (getdents); the expensive part,
-// one readlink per fd, is done only for fd numbers that are new, and for
-// fds whose socket was wanted last time but is not now (closed, so the
-// number may have been reused).
+// has not seen (Options.Incremental). A refresh skips a process whose fd
+// count (the size procfs gives its fd directory) is unchanged and whose
+// wanted sockets are all still there. It lists the fd directory (getdents)
+// of the others, and reads a link (readlink, the expensive part) only for
+// fd numbers that are new, and for fds whose socket was wanted last time
+// but is not now (closed, so the number may have been reused).
 //
 // An fd number can be reused without the cache seeing the old one close:
 // a file closed and a socket opened under the same number between two
-// refreshes. The new socket then has no owner after the quick pass, and
-// the refresh makes a full pass that rereads every link. A socket that
-// even the full pass cannot place (its holder's fds are hidden, or it is
-// in another PID namespace) is remembered, so it costs one full pass, not
-// one per refresh.
+// refreshes. The new socket then has no owner after the quick pass; the
+// refresh lists every process again, and if that is not enough makes a
+// full pass that rereads every link. A socket that even the full pass
+// cannot place (its holder's fds are hidden, or it is in another PID
+// namespace) is remembered, so it costs one full pass, not one per
+// refresh; a normal user's walk does not try for other users' sockets.
 type ownerCache struct {
 	procs        map[int]*procFDs
-	lastWanted   map[uint64]struct{}
+	lastWanted   map[uint64]int32 // the previous refresh's wanted sockets
 	unresolvable map[uint64]struct{}
 	// readlinks counts the links read by the latest refresh (tests).
 	readlinks int
 	// fullPasses counts the refreshes that needed a full pass (tests).
 	fullPasses int
+	// relists counts the refreshes that listed every process again after
+	// the quick pass (tests).
+	relists int
+	// skipped is the number of processes the latest quick pass did not
+	// list (tests).
+	skipped int
 }
 
 // procFDs is the cached fd table of one process.
 type procFDs struct {
-	pid    int
-	dirIno uint64    // inode of /proc/<pid>: a recycled PID gets a new one
-	fds    []fdEntry // sorted by fd
-	reads  int       // links read by the latest refresh
-	denied bool      // the fd table, or some of its links, could not be read
-	gone   bool      // the process exited
+	pid     int
+	dirIno  uint64    // inode of /proc/<pid>: a recycled PID gets a new one
+	fds     []fdEntry // sorted by fd
+	reads   int       // links read by the latest refresh
+	listed  bool      // fds holds a listing of the fd directory
+	skipped bool      // the latest refresh took fds from the cache unlisted
+	denied  bool      // the fd table, or some of its links, could not be read
+	gone    bool      // the process exited
 }
 
 // fdEntry is what one fd refers to.
@@ -97,7 +107,17 @@ func (c *ownerCache) find(ctx context.Context, procRoot string, socks []Socket, 
 	if err != nil {
 		return err
 	}
-	c.readlinks = res.readlinks
+	c.readlinks, c.skipped = res.readlinks, res.skipped
+	if res.skipped > 0 && c.needFullPass(socks, res) {
+		// A new socket in a process whose fd count did not change (a
+		// file closed and a socket opened): list every process.
+		c.relists++
+		pass.relist = true
+		if res, err = pass.run(ctx, jobs); err != nil {
+			return err
+		}
+		c.readlinks += res.readlinks
+	}
 	if !res.readAll && c.needFullPass(socks, res) {
 		c.fullPasses++
 		pass.full = true
@@ -119,10 +139,7 @@ func (c *ownerCache) find(ctx context.Context, procRoot string, socks []Socket, 
 		}
 	}
 	c.unresolvable = unresolvable
-	c.lastWanted = make(map[uint64]struct{}, len(wanted))
-	for ino := range wanted {
-		c.lastWanted[ino] = struct{}{}
-	}
+	c.lastWanted = wanted
 	for pid, p := range c.procs {
 		if p.gone {
 			delete(c.procs, pid)
@@ -161,7 +178,8 @@ type cachePass struct {
 	procRoot   string
 	nsocks     int
 	wanted     map[uint64]int32
-	lastWanted map[uint64]struct{}
+	lastWanted map[uint64]int32
+	relist     bool // list every process's fds, even those that look unchanged
 	full       bool // reread every link
 }
 
@@ -174,6 +192,7 @@ type passResult struct {
 	warnings  []string
 	readlinks int
 	readAll   bool // no link was taken from the cache
+	skipped   int  // processes taken from the cache without listing their fds
 }
 
 // run walks procs with a small worker pool. Each worker owns the procFDs
@@ -228,6 +247,7 @@ feed:
 		res.stats.exited += wk.stats.exited
 		res.warnings = append(res.warnings, wk.warnings...)
 		res.readlinks += wk.readlinks
+		res.skipped += wk.skipped
 		if wk.trusted > 0 {
 			res.readAll = false
 		}
@@ -248,6 +268,7 @@ type cacheWalker struct {
 	warnings  []string
 	readlinks int
 	trusted   int
+	skipped   int
 }
 
 // refresh lists the fds of p's process and brings p.fds up to date.
@@ -257,6 +278,9 @@ func (wk *cacheWalker) refresh(p *procFDs) {
 		wk.link = make([]byte, 64)
 	}
 	dir := wk.pass.procRoot + "/" + strconv.Itoa(p.pid) + "/fd"
+	if !wk.pass.relist && !wk.pass.full && wk.reuse(p, dir) {
+		return
+	}
 	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		switch {
@@ -332,7 +356,7 @@ func (wk *cacheWalker) refresh(p *procFDs) {
 		}
 		fresh = append(fresh, e)
 	}
-	p.fds = fresh
+	p.fds, p.listed, p.skipped = fresh, true, false
 	p.reads = wk.readlinks - readBefore
 	p.denied = denied
 	if denied {
@@ -346,6 +370,49 @@ func (wk *cacheWalker) refresh(p *procFDs) {
 			wk.comm[p.pid] = name
 		}
 	}
+}
+
+// reuse takes p's fds from the cache without listing its fd directory,
+// when that is safe enough: the directory's size, which procfs reports as
+// the number of open fds (Linux 6.2 and later; 0 before, which never
+// matches), is unchanged, and none of p's sockets that were wanted last
+// time has gone. A process that swaps a file for a socket under the same
+// number keeps its count; its new socket then has no owner after the quick
+// pass, and find lists every process again.
+func (wk *cacheWalker) reuse(p *procFDs, dir string) bool {
+	if !p.listed || p.denied {
+		return false
+	}
+	var st unix.Stat_t
+	if unix.Stat(dir, &st) != nil || st.Size != int64(len(p.fds)) {
+		return false
+	}
+	mark := len(wk.hits)
+	found := false
+	for _, e := range p.fds {
+		if e.kind != fdSocket {
+			continue
+		}
+		if idx, ok := wk.pass.wanted[e.ino]; ok {
+			wk.hits = append(wk.hits, ownerHit{sock: idx, pid: int32(p.pid), fd: e.fd})
+			found = true
+		} else if _, was := wk.pass.lastWanted[e.ino]; was {
+			wk.hits = wk.hits[:mark] // closed: its number may hold a new socket
+			return false
+		}
+	}
+	p.reads, p.skipped = 0, true
+	wk.trusted += len(p.fds)
+	wk.skipped++
+	if found {
+		if wk.comm == nil {
+			wk.comm = make(map[int]string)
+		}
+		if name := readComm(wk.pass.procRoot, p.pid); name != "" {
+			wk.comm[p.pid] = name
+		}
+	}
+	return true
 }
 
 // trust reports whether a cached entry for an fd number that is still open

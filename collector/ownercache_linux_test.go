@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -249,7 +250,7 @@ func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
 	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
 	check("a second holder")
 	check("steady with a second holder")
-	if p := c.procs[sleeper.Process.Pid]; p == nil || p.reads != 0 || len(p.fds) < 4 {
+	if p := c.procs[sleeper.Process.Pid]; p == nil || p.reads != 0 || len(p.fds) < 4 || (fdCountInStat(t) && !p.skipped) {
 		t.Errorf("steady refresh: the sleeping holder's cache entry %+v, want its fds and no link read again", p)
 	}
 
@@ -268,4 +269,83 @@ func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
 	file.Close()
 	listen()
 	check("file fd reused by a socket")
+}
+
+// fdCountInStat reports whether this kernel gives the number of open fds
+// as the size of /proc/<pid>/fd (Linux 6.2 and later), which the quick
+// pass of the owner cache relies on.
+func fdCountInStat(t *testing.T) bool {
+	var st syscall.Stat_t
+	if err := syscall.Stat("/proc/self/fd", &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Size > 0
+}
+
+// TestOwnerCacheFileSwappedForSocket has a real process close a file and
+// open a socket under the same fd number, keeping its fd count: the quick
+// pass skips it, and the refresh must still find the new socket's owner.
+func TestOwnerCacheFileSwappedForSocket(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not installed")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	sh := exec.Command("bash", "-c", `exec 5</dev/null; echo ready; read x; exec 5<&- 5<>/dev/tcp/127.0.0.1/`+port+`; echo swapped; read x`)
+	stdin, _ := sh.StdinPipe()
+	stdout, _ := sh.StdoutPipe()
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); sh.Process.Kill(); sh.Wait() }()
+	buf := make([]byte, 64)
+	readLine := func(want string) {
+		t.Helper()
+		n, err := stdout.Read(buf)
+		if err != nil || !strings.Contains(string(buf[:n]), want) {
+			t.Fatalf("bash said %q (%v), want %q", buf[:n], err, want)
+		}
+	}
+	readLine("ready")
+	lnIno := socketInode(t, ln.(*net.TCPListener))
+	c := &ownerCache{}
+	cacheFind(t, c, "/proc", lnIno)
+	cacheFind(t, c, "/proc", lnIno)
+	pid := sh.Process.Pid
+	if fdCountInStat(t) {
+		if p := c.procs[pid]; p == nil || !p.skipped {
+			t.Errorf("an unchanged process was listed again: %+v", p)
+		}
+	}
+
+	stdin.Write([]byte("go\n"))
+	readLine("swapped")
+	target, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sockIno, ok := parseSocketLink([]byte(target))
+	if !ok {
+		t.Fatalf("bash's fd 5 is %q, not a socket", target)
+	}
+	socks := cacheFind(t, c, "/proc", lnIno, sockIno)
+	if got := ownersOf(socks)[1]; !slices.Equal(got, []string{strconv.Itoa(pid) + "/5"}) {
+		t.Errorf("the swapped-in socket's owners %v, want %d/5", got, pid)
+	}
+	if fdCountInStat(t) && c.relists != 1 {
+		t.Errorf("%d relists, want 1 (the quick pass skipped bash)", c.relists)
+	}
 }

@@ -88,77 +88,135 @@ type Event struct {
 // state change and not a remove and an add.
 func Diff(prev, cur []collector.Socket, now time.Time) []Event {
 	var events []Event
-	pair := newPairing(prev)
+	p := &pairing{prev: prev, used: make([]bool, len(prev))}
+	var pending []int // events Added for a socket without an inode that may have had one
 	for i := range cur {
 		s := &cur[i]
-		j, ok := pair.match(s)
+		j, ok := p.match(s)
 		if !ok {
+			if s.Inode == 0 && s.Remote.Port() != 0 {
+				pending = append(pending, len(events))
+			}
 			events = append(events, Event{Kind: Added, Time: now, Socket: *s})
 			continue
 		}
 		if ch := compare(&prev[j], s); ch != 0 {
-			events = append(events, Event{Kind: Changed, Time: now, Socket: *s, Changed: ch,
-				OldState: prev[j].State, OldOwners: prev[j].Owners})
+			events = append(events, changed(&prev[j], s, ch, now))
 		}
 	}
+	if len(pending) > 0 {
+		p.pairSuccessors(events, pending, now)
+	}
 	for j := range prev {
-		if !pair.used[j] {
+		if !p.used[j] {
 			events = append(events, Event{Kind: Removed, Time: now, Socket: prev[j]})
 		}
 	}
 	return events
 }
 
+// changed is the Changed event from old to s.
+func changed(old, s *collector.Socket, ch Change, now time.Time) Event {
+	return Event{Kind: Changed, Time: now, Socket: *s, Changed: ch, OldState: old.State, OldOwners: old.Owners}
+}
+
+// ends is a Key without the inode: protocol and both ends.
+func ends(s *collector.Socket) Key {
+	return Key{Proto: s.Proto, Local: s.Local, Remote: s.Remote}
+}
+
 // pairing finds, for each socket of a new snapshot, its match in the old
-// one; each old socket matches at most once.
+// one; each old socket matches at most once. Two snapshots of a steady
+// host list most sockets in the same order, so it first tries the old
+// socket after the last match and builds its indexes only when that
+// fails; the main index is on the inode, a number, which is far cheaper to
+// hash than a whole Key.
 type pairing struct {
-	prev   []collector.Socket
-	byKey  map[Key]int
-	byEnds map[Key]int // Key with Inode 0 -> old connected socket; built on first need
-	used   []bool
+	prev    []collector.Socket
+	used    []bool
+	next    int              // the old socket after the last match
+	byInode map[uint64]int32 // old sockets with an inode; built on first need
+	noInode map[Key]int32    // old sockets without an inode, by ends
 }
 
-func newPairing(prev []collector.Socket) *pairing {
-	p := &pairing{prev: prev, byKey: make(map[Key]int, len(prev)), used: make([]bool, len(prev))}
-	for j := range prev {
-		k := KeyOf(&prev[j])
-		if _, dup := p.byKey[k]; !dup {
-			p.byKey[k] = j
-		}
-	}
-	return p
+// sameKey reports whether a and b are the same socket.
+func sameKey(a, b *collector.Socket) bool {
+	return a.Inode == b.Inode && a.Proto == b.Proto && a.Local == b.Local && a.Remote == b.Remote
 }
 
-// match returns the index of s's old self.
-func (p *pairing) match(s *collector.Socket) (int, bool) {
-	k := KeyOf(s)
-	if j, ok := p.byKey[k]; ok && !p.used[j] {
-		p.used[j] = true
-		return j, true
-	}
-	if s.Remote.Port() == 0 {
-		// Listeners and unconnected UDP sockets have no successor objects.
-		return 0, false
-	}
-	if p.byEnds == nil {
-		p.byEnds = make(map[Key]int)
-		for j := range p.prev {
-			if p.prev[j].Remote.Port() != 0 {
-				e := KeyOf(&p.prev[j])
-				e.Inode = 0
-				if _, ok := p.byEnds[e]; !ok {
-					p.byEnds[e] = j
-				}
+// index builds the lookup maps over the old sockets.
+func (p *pairing) index() {
+	p.byInode = make(map[uint64]int32, len(p.prev))
+	p.noInode = make(map[Key]int32)
+	for j := range p.prev {
+		s := &p.prev[j]
+		if s.Inode != 0 {
+			if _, dup := p.byInode[s.Inode]; !dup {
+				p.byInode[s.Inode] = int32(j)
 			}
+		} else if _, dup := p.noInode[ends(s)]; !dup {
+			p.noInode[ends(s)] = int32(j)
 		}
 	}
-	k.Inode = 0
-	j, ok := p.byEnds[k]
-	if !ok || p.used[j] || (s.Inode != 0 && p.prev[j].Inode != 0) {
+}
+
+// match returns the index of s's old self: the same Key, or, for a
+// socket with an inode, an old socket without one at the same ends (a
+// request socket that became a connection).
+func (p *pairing) match(s *collector.Socket) (int, bool) {
+	if j := p.next; j < len(p.prev) && !p.used[j] && sameKey(&p.prev[j], s) {
+		return p.take(j), true
+	}
+	if p.byInode == nil {
+		p.index()
+	}
+	var j int32
+	var ok bool
+	if s.Inode != 0 {
+		j, ok = p.byInode[s.Inode]
+		if !ok || !sameKey(&p.prev[j], s) {
+			// Not itself; maybe its request socket.
+			j, ok = p.noInode[ends(s)]
+			ok = ok && s.Remote.Port() != 0
+		}
+	} else {
+		j, ok = p.noInode[ends(s)]
+	}
+	if !ok || p.used[j] {
 		return 0, false
 	}
+	return p.take(int(j)), true
+}
+
+// take marks old socket j as matched.
+func (p *pairing) take(j int) int {
 	p.used[j] = true
-	return j, true
+	p.next = j + 1
+	return j
+}
+
+// pairSuccessors turns the pending Added events of new sockets without an
+// inode (TIME_WAIT) into Changed events of the unmatched old connections
+// at the same ends, which the kernel replaced by them.
+func (p *pairing) pairSuccessors(events []Event, pending []int, now time.Time) {
+	want := make(map[Key]int, len(pending))
+	for _, e := range pending {
+		want[ends(&events[e].Socket)] = e
+	}
+	for j := range p.prev {
+		old := &p.prev[j]
+		if p.used[j] || old.Inode == 0 || old.Remote.Port() == 0 {
+			continue
+		}
+		e, ok := want[ends(old)]
+		if !ok {
+			continue
+		}
+		delete(want, ends(old))
+		p.used[j] = true
+		s := events[e].Socket
+		events[e] = changed(old, &s, compare(old, &s), now)
+	}
 }
 
 // compare returns what changed from a to b.

@@ -168,3 +168,45 @@ func TestTrackerUpdatedRowKeepsOldValues(t *testing.T) {
 		t.Errorf("a nil snapshot closes every socket: rows %s", rowsSummary(tr.Rows()))
 	}
 }
+
+func TestDiffOrderDoesNotMatter(t *testing.T) {
+	var prev []collector.Socket
+	for i := range 200 {
+		prev = append(prev, sock(fmt.Sprintf("127.0.0.1:%d", 10000+i), lnAddr, collector.StateEstablished, uint64(1000+i), 100))
+	}
+	prev = append(prev, sock(cli, lnAddr, collector.StateTimeWait, 0))
+	// The same sockets in another order, one gone, one new, one changed.
+	cur := make([]collector.Socket, 0, len(prev))
+	for i := len(prev) - 1; i >= 0; i-- {
+		if i != 7 {
+			cur = append(cur, prev[i])
+		}
+	}
+	cur[3].State = collector.StateCloseWait
+	cur = append(cur[:50], append([]collector.Socket{sock("127.0.0.1:9999", lnAddr, collector.StateSynSent, 5, 100)}, cur[50:]...)...)
+	got := summary(Diff(prev, cur, t0))
+	want := "changed 127.0.0.1:10197>127.0.0.1:8080 CLOSE_WAIT state ESTABLISHED; " +
+		"added 127.0.0.1:9999>127.0.0.1:8080 SYN_SENT; removed 127.0.0.1:10007>127.0.0.1:8080 ESTABLISHED; "
+	if got != want {
+		t.Errorf("events:\n got %s\nwant %s", got, want)
+	}
+	if evs := Diff(prev, prev, t0); len(evs) != 0 {
+		t.Errorf("a snapshot against itself: %s", summary(evs))
+	}
+}
+
+// BenchmarkDiffSteady is one refresh of a large, quiet host: the same
+// sockets, a few changed.
+func BenchmarkDiffSteady(b *testing.B) {
+	prev := make([]collector.Socket, 120000)
+	for i := range prev {
+		prev[i] = sock(fmt.Sprintf("127.0.0.1:%d", 1024+i%60000), fmt.Sprintf("127.0.0.1:%d", 20000+i/60000), collector.StateEstablished, uint64(i+1), 100)
+	}
+	cur := append([]collector.Socket(nil), prev...)
+	cur[500].State = collector.StateCloseWait
+	cur = append(cur[:1000], cur[1001:]...)
+	b.ResetTimer()
+	for b.Loop() {
+		Diff(prev, cur, t0)
+	}
+}

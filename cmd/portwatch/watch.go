@@ -121,6 +121,7 @@ func runWatch(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error
 		return err
 	}
 	if isTerminal(stdout) && f.format.value == "table" {
+		src.view = true
 		return runWatchView(ctx, src, ropts, interval, f, stderr)
 	}
 	return runWatchStream(ctx, src, ropts, interval, f, stdout, stderr)
@@ -133,6 +134,7 @@ type watchSource struct {
 	flags      *listFlags
 	services   render.ServiceNamer
 	collectors [2]collector.Collector // [without owners, with owners]
+	view       bool                   // for the live view, which sorts by itself
 	noted      bool                   // the hidden-owners note was written
 	warned     map[string]bool
 }
@@ -191,8 +193,12 @@ func (w *watchSource) collect(ctx context.Context, owners bool, stderr io.Writer
 			fmt.Fprintln(stderr, hiddenOwnersNote(n, os.Geteuid() == 0))
 		}
 	}
-	if err := render.Sort(snap.Sockets, w.flags.sort, w.services); err != nil {
-		return nil, usagef("invalid --sort %q: %v", w.flags.sort, err)
+	// The live view sorts what it shows; a stream is in the kernel's
+	// order unless --sort asks for another.
+	if w.flags.sort != "" && !w.view {
+		if err := render.Sort(snap.Sockets, w.flags.sort, w.services); err != nil {
+			return nil, usagef("invalid --sort %q: %v", w.flags.sort, err)
+		}
 	}
 	return snap, nil
 }
