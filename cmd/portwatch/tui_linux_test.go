@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -30,7 +31,9 @@ func newTmux(t *testing.T, width, height int) *tmuxSession {
 		}
 		t.Skip("tmux not installed; the live view test needs it")
 	}
-	s := &tmuxSession{t: t, server: "portwatch-test-" + strconv.Itoa(os.Getpid())}
+	// A server of its own per session: a previous one may still be
+	// shutting down.
+	s := &tmuxSession{t: t, server: fmt.Sprintf("portwatch-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	s.run("-f", "/dev/null", "new-session", "-d", "-s", "main",
 		"-x", strconv.Itoa(width), "-y", strconv.Itoa(height),
 		"env", "PS1=PWTEST$ ", "TERM=xterm-256color", "bash", "--norc", "--noprofile")
