@@ -114,15 +114,18 @@ func (t *Tracker) Update(snap *collector.Snapshot) []Event {
 			}
 		}
 	}
-	// A socket that came back is no longer gone.
-	if len(gone) > 0 && len(cur) > 0 {
-		live := make(map[Key]struct{}, len(cur))
-		for i := range cur {
-			live[KeyOf(&cur[i])] = struct{}{}
+	// A socket that came back (an Added event with a gone row's Key) is
+	// no longer gone. Events are few; the snapshot may be large.
+	if len(gone) > 0 {
+		added := make(map[Key]struct{})
+		for i := range events {
+			if events[i].Kind == Added {
+				added[KeyOf(&events[i].Socket)] = struct{}{}
+			}
 		}
 		kept := gone[:0]
 		for _, r := range gone {
-			if _, back := live[KeyOf(&r.Socket)]; !back {
+			if _, back := added[KeyOf(&r.Socket)]; !back {
 				kept = append(kept, r)
 			}
 		}
@@ -132,6 +135,10 @@ func (t *Tracker) Update(snap *collector.Snapshot) []Event {
 	rows := make([]Row, 0, len(cur)+len(gone))
 	for i := range cur {
 		r := Row{Socket: cur[i]}
+		if len(marks) == 0 {
+			rows = append(rows, r)
+			continue
+		}
 		if m, ok := marks[KeyOf(&cur[i])]; ok {
 			m.Socket = cur[i]
 			r = m

@@ -90,6 +90,9 @@ type viewModel struct {
 	done     int // refreshes shown
 	err      error
 	warnings bytes.Buffer
+
+	text  string // the last frame drawn
+	stale bool   // text no longer shows the model
 }
 
 // snapshotMsg carries one refresh.
@@ -125,6 +128,7 @@ func (m *viewModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.frame.Width, m.frame.Height = msg.Width, msg.Height
+		m.stale = true
 	case snapshotMsg:
 		if msg.err != nil {
 			if m.ctx.Err() == nil {
@@ -140,6 +144,7 @@ func (m *viewModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !m.frame.Paused {
 			m.tracker.Update(msg.snap)
 			m.rows, m.now = m.tracker.Rows(), msg.snap.Time
+			m.stale = true
 		}
 		m.done++
 		if m.count > 0 && m.done >= m.count {
@@ -152,6 +157,7 @@ func (m *viewModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.collect()
 	case tea.KeyPressMsg:
+		m.stale = true
 		return m, m.key(msg)
 	}
 	return m, nil
@@ -234,9 +240,15 @@ func (m *viewModel) lastPage() int {
 
 // View implements tea.Model.
 func (m *viewModel) View() tea.View {
-	fr := render.WatchFrame(m.rows, m.frame, m.now)
-	m.frame.Scroll = fr.Scroll // clamped, so that scrolling back starts at once
-	v := tea.NewView(fr.Text)
+	// bubbletea asks after every message, ticks of a paused view
+	// included; a frame of 100k rows is tens of milliseconds of filtering
+	// and sorting, so draw only when Update changed something it shows.
+	if m.stale || m.text == "" {
+		fr := render.WatchFrame(m.rows, m.frame, m.now)
+		m.frame.Scroll = fr.Scroll // clamped, so that scrolling back starts at once
+		m.text, m.stale = fr.Text, false
+	}
+	v := tea.NewView(m.text)
 	v.AltScreen = true
 	v.WindowTitle = "portwatch"
 	return v
