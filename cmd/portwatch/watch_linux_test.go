@@ -263,6 +263,17 @@ func TestWatchCountAndBadFlags(t *testing.T) {
 			t.Errorf("line %q: %v; want added events only (nothing changes in 50ms)", line, err)
 		}
 	}
+	// -c is the same mode, netstat style.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r = portwatch(t, "-c=50ms", "--json", "--count", "1", "-tl")
+	if r.code != 0 || !strings.Contains(r.stdout, `"event":"added"`) ||
+		!strings.Contains(r.stdout, `"local_port":`+strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)+`,`) {
+		t.Errorf("-c --json --count 1: exit %d, want an added event for %s:\n%s%s", r.code, ln.Addr(), r.stdout, r.stderr)
+	}
 	for _, c := range []struct {
 		args []string
 		want string

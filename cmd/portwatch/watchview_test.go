@@ -1,0 +1,129 @@
+package main
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/render"
+)
+
+func viewSnapshot(sec int, ports ...uint16) snapshotMsg {
+	snap := &collector.Snapshot{Time: time.Date(2026, 11, 21, 12, 0, sec, 0, time.UTC)}
+	for _, p := range ports {
+		snap.Sockets = append(snap.Sockets, collector.Socket{
+			Proto: collector.ProtoTCP, Family: collector.FamilyIPv4, State: collector.StateListen,
+			Local: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), p), Inode: uint64(p),
+			Remote: netip.AddrPortFrom(netip.IPv4Unspecified(), 0),
+		})
+	}
+	return snapshotMsg{snap: snap}
+}
+
+func press(m *viewModel, keys ...tea.KeyPressMsg) {
+	for _, k := range keys {
+		m.Update(k)
+	}
+}
+
+func char(c rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: c, Text: string(c)} }
+
+// TestViewModelKeys drives the live view's model with messages, as
+// bubbletea would, and checks each key's effect on what is drawn.
+func TestViewModelKeys(t *testing.T) {
+	m := &viewModel{
+		src:      &watchSource{flags: &listFlags{}},
+		interval: time.Second,
+		frame:    render.FrameOptions{Width: 100, Height: 12, Sort: "local", Interval: time.Second},
+	}
+	screen := func() string { return m.View().Content }
+	m.Update(viewSnapshot(0, 8080, 9090))
+	if s := screen(); !strings.Contains(s, "127.0.0.1:8080") || strings.Contains(s, "+ tcp") {
+		t.Fatalf("first refresh: both listeners, no marks:\n%s", s)
+	}
+	m.Update(viewSnapshot(1, 8080, 9090, 7070))
+	if s := screen(); !strings.Contains(s, "+ tcp    127.0.0.1:7070") {
+		t.Fatalf("a new listener is not marked:\n%s", s)
+	}
+
+	// space pauses: refreshes are not applied, ticks do not collect.
+	press(m, tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	if s := screen(); !m.frame.Paused || !strings.Contains(s, "PAUSED") {
+		t.Fatalf("space did not pause:\n%s", s)
+	}
+	m.Update(viewSnapshot(2, 8080))
+	if _, cmd := m.Update(tickMsg{}); cmd == nil || !strings.Contains(screen(), "127.0.0.1:9090") {
+		t.Errorf("a paused view changed or stopped ticking:\n%s", screen())
+	}
+	press(m, tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	if m.frame.Paused {
+		t.Error("space did not resume")
+	}
+
+	press(m, char('s'))
+	if m.frame.Sort != "state" {
+		t.Errorf("s: sort %q, want state", m.frame.Sort)
+	}
+	press(m, char('l'))
+	if !m.frame.ListeningOnly {
+		t.Error("l did not turn on listening only")
+	}
+	press(m, char('o'))
+	if !m.frame.Owners || !strings.Contains(screen(), "PID/Program") {
+		t.Errorf("o did not show owners:\n%s", screen())
+	}
+	press(m, char('?'))
+	if s := screen(); !m.frame.Help || !strings.Contains(s, "quit") {
+		t.Errorf("? did not show the help:\n%s", s)
+	}
+	press(m, char('x'))
+	if m.frame.Help {
+		t.Error("a key did not close the help")
+	}
+
+	// / opens the filter prompt; typed text filters, Enter keeps it.
+	press(m, char('/'), char('9'), char('0'), char('9'), char('9'),
+		tea.KeyPressMsg{Code: tea.KeyBackspace}, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(); m.frame.Filter != "909" || m.frame.Editing || !strings.Contains(s, "9090") || strings.Contains(s, "8080") {
+		t.Errorf("filter %q (editing %v), screen:\n%s", m.frame.Filter, m.frame.Editing, s)
+	}
+	press(m, tea.KeyPressMsg{Code: tea.KeyEscape})
+	if m.frame.Filter != "" {
+		t.Error("Esc did not clear the filter")
+	}
+
+	// Scrolling is clamped to the rows there are.
+	press(m, tea.KeyPressMsg{Code: tea.KeyPgDown}, tea.KeyPressMsg{Code: tea.KeyPgDown})
+	screen()
+	if m.frame.Scroll != 0 {
+		t.Errorf("PgDn over 3 rows that fit: scroll %d, want 0", m.frame.Scroll)
+	}
+	if _, cmd := m.Update(char('q')); cmd == nil {
+		t.Error("q did not quit")
+	}
+}
+
+// TestViewModelDrawsOnlyWhenChanged checks that a tick of a paused view
+// does not redraw a frame that cannot have changed.
+func TestViewModelDrawsOnlyWhenChanged(t *testing.T) {
+	m := &viewModel{
+		src:   &watchSource{flags: &listFlags{}},
+		frame: render.FrameOptions{Width: 80, Height: 10, Sort: "local"},
+	}
+	m.Update(viewSnapshot(0, 8080))
+	first := m.View().Content
+	press(m, tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	m.View()
+	m.Update(tickMsg{})
+	if m.stale {
+		t.Error("a tick of a paused view marked the frame stale")
+	}
+	m.Update(viewSnapshot(1, 8080, 9090))
+	if m.stale || strings.Contains(m.View().Content, "9090") || first == "" {
+		t.Error("a refresh while paused was drawn")
+	}
+}
