@@ -147,16 +147,8 @@ func bindListFlags(fl *pflag.FlagSet, f *listFlags) {
 
 // runList is the main job: collect, filter, sort and render.
 func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error {
-	if f.json {
-		if f.format.value != "table" && f.format.value != "json" {
-			return usagef("--json conflicts with --format %s", f.format.value)
-		}
-		f.format.value = "json"
-	}
-	if f.sort != "" {
-		if err := render.Sort(nil, f.sort, nil); err != nil {
-			return usagef("invalid --sort %q: %v", f.sort, err)
-		}
+	if err := f.checkOutput(); err != nil {
+		return err
 	}
 	wantOwners := f.wantOwners()
 	opts := f.collectorOptions()
@@ -215,6 +207,23 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 			return err
 		}
 		return failf("writing output: %v", err)
+	}
+	return nil
+}
+
+// checkOutput folds --json into --format and checks --sort, for the list
+// and watch modes alike.
+func (f *listFlags) checkOutput() error {
+	if f.json {
+		if f.format.value != "table" && f.format.value != "json" {
+			return usagef("--json conflicts with --format %s", f.format.value)
+		}
+		f.format.value = "json"
+	}
+	if f.sort != "" {
+		if err := render.Sort(nil, f.sort, nil); err != nil {
+			return usagef("invalid --sort %q: %v", f.sort, err)
+		}
 	}
 	return nil
 }

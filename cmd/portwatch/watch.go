@@ -75,11 +75,8 @@ const defaultInterval = time.Second
 // otherwise.
 func runWatch(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error {
 	f.watching = true
-	if f.json {
-		if f.format.value != "table" && f.format.value != "json" {
-			return usagef("--json conflicts with --format %s", f.format.value)
-		}
-		f.format.value = "json"
+	if err := f.checkOutput(); err != nil {
+		return err
 	}
 	switch {
 	case f.format.value == "csv":
@@ -92,11 +89,6 @@ func runWatch(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error
 		return usagef("-c %v and --interval %v disagree: give one of them", f.continuous.d, f.interval.d)
 	case f.count < 0:
 		return usagef("invalid --count %d: want 0 (until interrupted) or more refreshes", f.count)
-	}
-	if f.sort != "" {
-		if err := render.Sort(nil, f.sort, nil); err != nil {
-			return usagef("invalid --sort %q: %v", f.sort, err)
-		}
 	}
 	interval := defaultInterval
 	if f.interval.d != 0 {
