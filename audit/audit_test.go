@@ -1,0 +1,405 @@
+package audit
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestClassify(t *testing.T) {
+	cases := map[string]Exposure{
+		"0.0.0.0":          ExposureAll,
+		"::":               ExposureAll,
+		"::ffff:0.0.0.0":   ExposureAll,
+		"127.0.0.1":        ExposureLoopback,
+		"127.53.0.1":       ExposureLoopback,
+		"::1":              ExposureLoopback,
+		"::ffff:127.0.0.1": ExposureLoopback,
+		"192.0.2.10":       ExposureSpecific,
+		"2001:db8::1":      ExposureSpecific,
+		"fe80::1%eth0":     ExposureSpecific,
+	}
+	for addr, want := range cases {
+		if got := Classify(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("Classify(%s) = %s, want %s", addr, got, want)
+		}
+	}
+}
+
+// listener builds a test listener; owner is "exe:uid:status" or "".
+func listener(proto, addrPort, service string, owners ...Owner) Listener {
+	ap := netip.MustParseAddrPort(addrPort)
+	return Listener{Proto: proto, Local: ap, Port: ap.Port(), Exposure: Classify(ap.Addr()),
+		Service: service, UID: 0, User: "root", Owners: owners}
+}
+
+func owner(exe string, uid int, status string) Owner {
+	user := map[int]string{0: "root", 65534: "nobody", 1000: "alice"}[uid]
+	return Owner{PID: 100 + uid, Process: "p", UID: uid, User: user, Exe: exe, ExeStatus: status}
+}
+
+func ids(r *Report, l *Listener) []string {
+	var out []string
+	for _, f := range r.Findings {
+		if f.Listener == l {
+			out = append(out, f.Rule.ID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestBuiltinRules(t *testing.T) {
+	ok := owner("/usr/sbin/d", 0, "ok")
+	cases := []struct {
+		l    Listener
+		want []string
+	}{
+		{listener("tcp", "0.0.0.0:23", "telnet", ok), []string{"cleartext-login"}},
+		{listener("tcp", "127.0.0.1:23", "telnet", ok), nil},
+		{listener("tcp", "192.0.2.1:21", "ftp", ok), []string{"cleartext-file-transfer"}},
+		{listener("udp", "0.0.0.0:69", "tftp", ok), []string{"cleartext-file-transfer"}},
+		{listener("tcp", "[::]:513", "login", ok), []string{"cleartext-login"}},
+		{listener("tcp", "[::]:3389", "ms-wbt-server", ok), []string{"remote-desktop"}},
+		{listener("tcp", "0.0.0.0:5903", "vnc", ok), []string{"remote-desktop"}},
+		{listener("tcp", "127.0.0.1:5900", "vnc", ok), nil},
+		{listener("tcp", "0.0.0.0:4899", "radmin", ok), []string{"remote-desktop"}},
+		{listener("tcp", "0.0.0.0:445", "microsoft-ds", ok), []string{"file-sharing"}},
+		{listener("udp", "192.0.2.1:137", "netbios-ns", ok), []string{"file-sharing"}},
+		{listener("udp", "0.0.0.0:1900", "ssdp", ok), []string{"upnp"}},
+		{listener("tcp", "0.0.0.0:6379", "redis", ok), []string{"database-exposed"}},
+		{listener("tcp", "192.0.2.1:6379", "redis", ok), nil},
+		{listener("tcp", "[::]:5432", "postgresql", ok), []string{"database-exposed"}},
+		{listener("tcp", "0.0.0.0:27018", "mongodb", ok), []string{"database-exposed"}},
+		{listener("udp", "0.0.0.0:11211", "memcache", ok), []string{"cache-udp-exposed"}},
+		{listener("tcp", "127.0.0.1:8080", "http-alt", owner("/tmp/x/srv", 1000, "ok")), []string{"exe-world-writable"}},
+		{listener("tcp", "127.0.0.1:8080", "http-alt", owner("/dev/shm/srv", 1000, "deleted")), []string{"exe-deleted", "exe-world-writable"}},
+		{listener("tcp", "127.0.0.1:8080", "http-alt", owner("/usr/bin/srv", 1000, "replaced")), []string{"exe-replaced"}},
+		{listener("tcp", "127.0.0.1:8080", "http-alt", owner("/tmpfoo/srv", 1000, "ok")), nil},
+		{listener("tcp", "127.0.0.1:80", "http", owner("/usr/bin/srv", 65534, "ok")), []string{"privileged-port-non-root"}},
+		{listener("tcp", "127.0.0.1:1024", "", owner("/usr/bin/srv", 65534, "ok")), []string{"unknown-port"}},
+		{listener("tcp", "127.0.0.1:80", "http", ok), nil},
+	}
+	rules := Builtin()
+	for _, c := range cases {
+		l := c.l
+		r := Evaluate([]Listener{l}, rules, nil)
+		if got := ids(r, r.Listeners[0]); !slices.Equal(got, c.want) {
+			t.Errorf("%s %s exe %s: findings %v, want %v", l.Proto, l.Local, l.Owners[0].Exe, got, c.want)
+		}
+	}
+
+	// Without owners (a normal user's view of root's listener), the
+	// socket's user decides; an unknown user matches no user rule.
+	l := listener("tcp", "127.0.0.1:80", "http")
+	l.UID = 1000
+	if r := Evaluate([]Listener{l}, rules, nil); !slices.Equal(ids(r, r.Listeners[0]), []string{"privileged-port-non-root"}) {
+		t.Errorf("socket uid 1000 on port 80: %v", ids(r, r.Listeners[0]))
+	}
+	l.UID = -1
+	if r := Evaluate([]Listener{l}, rules, nil); ids(r, r.Listeners[0]) != nil {
+		t.Errorf("unknown uid on port 80: %v", ids(r, r.Listeners[0]))
+	}
+}
+
+func TestEvaluateOrder(t *testing.T) {
+	ls := []Listener{
+		listener("tcp", "127.0.0.1:1024", ""),
+		listener("tcp", "0.0.0.0:6379", "redis"),
+		listener("tcp", "192.0.2.1:21", "ftp"),
+		listener("tcp", "0.0.0.0:22", "ssh"),
+	}
+	r := Evaluate(ls, Builtin(), nil)
+	var order []string
+	for _, l := range r.Listeners {
+		order = append(order, l.Local.String())
+	}
+	if want := []string{"0.0.0.0:22", "0.0.0.0:6379", "192.0.2.1:21", "127.0.0.1:1024"}; !slices.Equal(order, want) {
+		t.Errorf("listener order %v, want %v", order, want)
+	}
+	var found []string
+	for _, f := range r.Findings {
+		found = append(found, f.Rule.Severity.String()+":"+f.Rule.ID)
+	}
+	if want := []string{"high:cleartext-file-transfer", "high:database-exposed", "low:unknown-port"}; !slices.Equal(found, want) {
+		t.Errorf("findings %v, want %v", found, want)
+	}
+}
+
+func TestFailPolicy(t *testing.T) {
+	rules := Builtin()
+	rule := func(id string) *Rule {
+		for i := range rules.Rules {
+			if rules.Rules[i].ID == id {
+				return &rules.Rules[i]
+			}
+		}
+		t.Fatalf("no rule %s", id)
+		return nil
+	}
+	cases := []struct {
+		policy string
+		fails  []string
+	}{
+		{DefaultFailOn, []string{"database-exposed", "new-listener"}},
+		{"medium", []string{"database-exposed", "new-listener", "changed-listener", "privileged-port-non-root"}},
+		{"info", []string{"database-exposed", "new-listener", "changed-listener", "privileged-port-non-root", "missing-listener", "unknown-port"}},
+		{"missing", []string{"missing-listener"}},
+		{"none", nil},
+		{"HIGH, changed", []string{"database-exposed", "changed-listener"}},
+	}
+	all := []string{"database-exposed", "new-listener", "changed-listener", "privileged-port-non-root", "missing-listener", "unknown-port"}
+	for _, c := range cases {
+		p, err := ParseFailPolicy(c.policy)
+		if err != nil {
+			t.Fatalf("ParseFailPolicy(%q): %v", c.policy, err)
+		}
+		var got []string
+		for _, id := range all {
+			if p.Fails(Finding{Rule: rule(id)}) {
+				got = append(got, id)
+			}
+		}
+		if !slices.Equal(got, c.fails) {
+			t.Errorf("--fail-on %s fails %v, want %v", c.policy, got, c.fails)
+		}
+	}
+	for _, bad := range []string{"", "hgh", "new,,high", "critical"} {
+		if _, err := ParseFailPolicy(bad); err == nil || !strings.Contains(err.Error(), "accepted") {
+			t.Errorf("ParseFailPolicy(%q) = %v, want an error listing what is accepted", bad, err)
+		}
+	}
+}
+
+func TestRuleOverrides(t *testing.T) {
+	user := `{"portwatch_audit_rules": 1, "rules": [
+	  {"id": "unknown-port", "disabled": true},
+	  {"id": "database-exposed", "severity": "medium"},
+	  {"id": "grafana-exposed", "severity": "low", "title": "Grafana on every address",
+	   "when": {"proto": "tcp", "ports": ["3000"], "exposure": ["all"]}}
+	]}`
+	rules, err := ParseRules([]byte(user), Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules.Rules) != len(Builtin().Rules) {
+		t.Errorf("%d rules after disabling one and adding one, want %d", len(rules.Rules), len(Builtin().Rules))
+	}
+	r := Evaluate([]Listener{
+		listener("tcp", "0.0.0.0:6379", "redis"),
+		listener("tcp", "0.0.0.0:3000", "grafana"),
+		listener("tcp", "127.0.0.1:1024", ""),
+	}, rules, nil)
+	var found []string
+	for _, f := range r.Findings {
+		found = append(found, f.Rule.Severity.String()+":"+f.Rule.ID)
+	}
+	if want := []string{"medium:database-exposed", "low:grafana-exposed"}; !slices.Equal(found, want) {
+		t.Errorf("findings %v, want %v", found, want)
+	}
+	// The overridden rule kept its condition, title and remedy.
+	for _, rule := range rules.Rules {
+		if rule.ID == "database-exposed" && (rule.Title == "" || rule.Remedy == "" || len(rule.When.Ports) == 0) {
+			t.Errorf("severity override lost the rest of the rule: %+v", rule)
+		}
+	}
+
+	// The embedded rules survive a round trip through MarshalJSON.
+	out, err := Builtin().MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseRules(out, nil)
+	if err != nil {
+		t.Fatalf("re-reading marshalled rules: %v", err)
+	}
+	if !slices.EqualFunc(again.Rules, Builtin().Rules, func(a, b Rule) bool {
+		return a.ID == b.ID && a.Severity == b.Severity && a.Title == b.Title && a.Remedy == b.Remedy &&
+			slices.Equal(a.When.Ports, b.When.Ports) && slices.Equal(a.When.Exposure, b.When.Exposure) &&
+			slices.Equal(a.When.ExeUnder, b.When.ExeUnder) && a.When.Baseline == b.When.Baseline
+	}) {
+		t.Error("rules changed in a MarshalJSON/ParseRules round trip")
+	}
+}
+
+func TestBadRuleFiles(t *testing.T) {
+	good := string(builtinRules)
+	cases := map[string]struct{ data, want string }{
+		"truncated":        {good[:len(good)/2], "truncated"},
+		"empty":            {"", "empty file"},
+		"wrong version":    {`{"portwatch_audit_rules": 2, "rules": []}`, "version 2 is not supported"},
+		"no version":       {`{"rules": []}`, "not a portwatch rules file"},
+		"a baseline":       {`{"portwatch_baseline": 1, "listeners": []}`, `unknown field "portwatch_baseline"`},
+		"version string":   {`{"portwatch_audit_rules": "1"}`, "line 1: portwatch_audit_rules: expected int, found a JSON string"},
+		"ports not a list": {"{\"portwatch_audit_rules\": 1,\n \"rules\": [{\"id\": \"x\", \"severity\": \"low\", \"title\": \"t\",\n \"when\": {\"ports\": 22}}]}", "line 3: rules.when.ports: expected []string, found a JSON number"},
+		"bad port range":   {`{"portwatch_audit_rules": 1, "rules": [{"id": "x", "severity": "low", "title": "t", "when": {"ports": ["90-80"]}}]}`, `rule "x": when: port "90-80"`},
+		"bad severity":     {`{"portwatch_audit_rules": 1, "rules": [{"id": "x", "severity": "urgent", "title": "t", "when": {"proto": "tcp"}}]}`, `unknown severity "urgent"`},
+		"incomplete":       {`{"portwatch_audit_rules": 1, "rules": [{"id": "x", "severity": "low"}]}`, "needs severity, title and when"},
+		"no condition":     {`{"portwatch_audit_rules": 1, "rules": [{"id": "x", "severity": "low", "title": "t", "when": {}}]}`, "no condition"},
+		"twice":            {`{"portwatch_audit_rules": 1, "rules": [{"id": "x", "disabled": true}, {"id": "x", "disabled": true}]}`, "defined twice"},
+		"bad id":           {`{"portwatch_audit_rules": 1, "rules": [{"id": "X Y", "disabled": true}]}`, "invalid id"},
+		"trailing":         {`{"portwatch_audit_rules": 1, "rules": []} {}`, "data after the JSON object"},
+		"relative dir":     {`{"portwatch_audit_rules": 1, "rules": [{"id": "x", "severity": "low", "title": "t", "when": {"exe_under": ["tmp"]}}]}`, "not an absolute directory"},
+	}
+	for name, c := range cases {
+		_, err := ParseRules([]byte(c.data), Builtin())
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", name, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error has several lines: %q", name, err)
+		}
+	}
+}
+
+func TestBaselineRoundTrip(t *testing.T) {
+	sshd := owner("/usr/sbin/sshd", 0, "ok")
+	now := []Listener{
+		listener("tcp", "0.0.0.0:22", "ssh", sshd),
+		listener("tcp", "[::]:22", "ssh", sshd), // same entry as the line above
+		listener("tcp", "127.0.0.1:5432", "postgresql", owner("/usr/lib/postgresql/bin/postgres", 1000, "ok")),
+		listener("udp", "127.0.0.1:323", "", owner("/usr/sbin/chronyd", 0, "ok")),
+	}
+	saved := NewBaseline(now, "host1", time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
+	if len(saved.Listeners) != 3 {
+		t.Fatalf("baseline has %d entries, want 3: %+v", len(saved.Listeners), saved.Listeners)
+	}
+	data := saved.Encode()
+	loaded, err := ParseBaseline(data)
+	if err != nil {
+		t.Fatalf("ParseBaseline of a saved baseline: %v\n%s", err, data)
+	}
+	if !slices.Equal(loaded.Listeners, saved.Listeners) || loaded.Host != "host1" || !loaded.Created.Equal(saved.Created) {
+		t.Errorf("round trip changed the baseline:\n%+v\n%+v", saved, loaded)
+	}
+	if !strings.Contains(string(data), `"portwatch_baseline": 1`) || strings.Contains(string(data), "pid") {
+		t.Errorf("baseline file:\n%s", data)
+	}
+
+	// Unchanged host: no differences.
+	r := Evaluate(slices.Clone(now), Builtin(), loaded)
+	for _, l := range r.Listeners {
+		if l.Change != Unchanged {
+			t.Errorf("%s %s: %s against its own baseline", l.Proto, l.Local, l.Change)
+		}
+	}
+
+	// postgres stopped, redis started, sshd upgraded into a new path, chronyd
+	// moved to every address.
+	later := []Listener{
+		listener("tcp", "0.0.0.0:22", "ssh", owner("/usr/local/sbin/sshd", 0, "ok")),
+		listener("tcp", "[::]:22", "ssh", owner("/usr/local/sbin/sshd", 0, "ok")),
+		listener("tcp", "127.0.0.1:6379", "redis", owner("/usr/bin/redis-server", 1000, "ok")),
+		listener("udp", "0.0.0.0:323", "", owner("/usr/sbin/chronyd", 0, "ok")),
+	}
+	r = Evaluate(later, Builtin(), loaded)
+	got := map[string]string{}
+	for _, l := range r.Listeners {
+		if l.Change != Unchanged {
+			key := l.Proto + "/" + l.Local.String()
+			if l.Change == Missing {
+				key = l.Proto + "/missing:" + l.Was.Exe
+			}
+			got[key] += string(l.Change)
+		}
+	}
+	want := map[string]string{
+		"tcp/0.0.0.0:22":     "changed",
+		"tcp/[::]:22":        "changed",
+		"tcp/127.0.0.1:6379": "new",
+		"udp/0.0.0.0:323":    "changed",
+		"tcp/missing:/usr/lib/postgresql/bin/postgres": "missing",
+	}
+	if len(got) != len(want) {
+		t.Errorf("differences %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	var baselineFindings []string
+	for _, f := range r.Findings {
+		if f.Rule.When.Baseline != "" {
+			baselineFindings = append(baselineFindings, f.Rule.ID)
+		}
+	}
+	slices.Sort(baselineFindings)
+	if want := []string{"changed-listener", "changed-listener", "changed-listener", "missing-listener", "new-listener"}; !slices.Equal(baselineFindings, want) {
+		t.Errorf("baseline findings %v, want %v", baselineFindings, want)
+	}
+}
+
+func TestBadBaselines(t *testing.T) {
+	good := string(NewBaseline([]Listener{listener("tcp", "0.0.0.0:22", "ssh", owner("/usr/sbin/sshd", 0, "ok"))}, "h", time.Unix(0, 0)).Encode())
+	cases := map[string]struct{ data, want string }{
+		"truncated":       {good[:len(good)-10], "truncated"},
+		"empty":           {"  \n", "empty file"},
+		"wrong version":   {strings.Replace(good, `"portwatch_baseline": 1`, `"portwatch_baseline": 7`, 1), "baseline version 7 is not supported"},
+		"snapshot":        {`{"version": 1, "sockets": []}`, "not a portwatch baseline"},
+		"rules file":      {string(builtinRules), "not a portwatch baseline"},
+		"no version":      {`{"listeners": []}`, "not a portwatch baseline"},
+		"no listeners":    {`{"portwatch_baseline": 1}`, `no "listeners" list`},
+		"port string":     {`{"portwatch_baseline": 1, "listeners": [{"proto": "tcp", "port": "22"}]}`, "listeners.port: expected uint16, found a JSON string"},
+		"port too big":    {`{"portwatch_baseline": 1, "listeners": [{"proto": "tcp", "port": 70000}]}`, "listeners.port: expected uint16"},
+		"bad proto":       {`{"portwatch_baseline": 1, "listeners": [{"proto": "sctp", "port": 22, "exposure": "all"}]}`, `proto "sctp"`},
+		"bad exposure":    {`{"portwatch_baseline": 1, "listeners": [{"proto": "tcp", "port": 22, "exposure": "world"}]}`, `unknown exposure "world"`},
+		"list at the top": {`[1, 2]`, "expected audit.baselineFile, found a JSON array"},
+		"not JSON":        {"hello", "not valid JSON"},
+	}
+	for name, c := range cases {
+		_, err := ParseBaseline([]byte(c.data))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", name, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error has several lines: %q", name, err)
+		}
+	}
+}
+
+func FuzzParseRules(f *testing.F) {
+	f.Add(builtinRules)
+	f.Add([]byte(`{"portwatch_audit_rules": 1, "rules": [{"id": "a", "disabled": true}]}`))
+	f.Add([]byte(`{"portwatch_audit_rules": 1, "rules": [{"id": "x", "severity": "low", "title": "t", "when": {"ports": ["1-5"], "user": "root"}}]}`))
+	base := Builtin()
+	ls := []Listener{listener("tcp", "0.0.0.0:3", ""), listener("udp", "[::1]:69", "tftp", owner("/tmp/a", 1000, "deleted"))}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, b := range []*Rules{nil, base} {
+			rules, err := ParseRules(data, b)
+			if err != nil {
+				if rules != nil {
+					t.Fatal("rules with an error")
+				}
+				continue
+			}
+			for _, r := range rules.Rules {
+				if r.ID == "" || r.Title == "" || r.Severity < SeverityInfo || r.Severity > SeverityHigh {
+					t.Fatalf("accepted an incomplete rule %+v", r)
+				}
+			}
+			Evaluate(slices.Clone(ls), rules, nil)
+		}
+	})
+}
+
+func FuzzParseBaseline(f *testing.F) {
+	f.Add(NewBaseline([]Listener{listener("tcp", "0.0.0.0:22", "ssh", owner("/usr/sbin/sshd", 0, "ok"))}, "h", time.Unix(0, 0)).Encode())
+	f.Add([]byte(`{"portwatch_baseline": 1, "listeners": [{"proto": "udp", "port": 53, "exposure": "all", "exe": "", "user": "0"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := ParseBaseline(data)
+		if err != nil {
+			return
+		}
+		again, err := ParseBaseline(b.Encode())
+		if err != nil {
+			t.Fatalf("a parsed baseline does not parse again: %v", err)
+		}
+		if !slices.Equal(again.Listeners, b.Listeners) {
+			t.Fatalf("round trip changed listeners: %+v -> %+v", b.Listeners, again.Listeners)
+		}
+		Evaluate([]Listener{listener("tcp", "0.0.0.0:22", "ssh")}, Builtin(), b)
+	})
+}
