@@ -1,0 +1,174 @@
+package process
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// deletedSuffix is what the kernel appends to the path of an unlinked
+// executable in /proc/<pid>/exe.
+const deletedSuffix = " (deleted)"
+
+// lookup reads pid: everything when full, else only stat and status (for
+// Parents). It also returns the start time in ticks, 0 when unknown.
+func (r *Reader) lookup(pid int, full bool) (Info, uint64, error) {
+	if pid <= 0 {
+		return Info{}, 0, notFound(pid)
+	}
+	dir := filepath.Join(r.root, strconv.Itoa(pid))
+	info := Info{PID: pid, UID: -1, RealUID: -1}
+	var ticks uint64
+
+	// A read that fails because a file is not there may mean the process
+	// is gone (or never was): then the whole lookup is ErrNotFound.
+	exited := false
+	failed := func(field string, err error) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+			exited = true
+		}
+		info.miss(field, err)
+	}
+
+	if data, err := os.ReadFile(filepath.Join(dir, "stat")); err != nil {
+		if _, derr := os.Lstat(dir); errors.Is(derr, fs.ErrNotExist) {
+			return Info{}, 0, notFound(pid)
+		}
+		for _, f := range [...]string{"name", "ppid", "start"} {
+			failed(f, err)
+		}
+	} else if st, err := parseStat(data); err != nil {
+		for _, f := range [...]string{"name", "ppid", "start"} {
+			info.miss(f, err)
+		}
+	} else {
+		info.Name, info.PPID, ticks = st.comm, st.ppid, st.startTicks
+		if boot, hz, err := r.clock(); err != nil {
+			info.miss("start", err)
+		} else {
+			info.Start = startTime(boot, ticks, hz)
+		}
+	}
+
+	if data, err := os.ReadFile(filepath.Join(dir, "status")); err != nil {
+		failed("uid", err)
+	} else if ruid, euid, err := parseStatus(data); err != nil {
+		info.miss("uid", err)
+	} else {
+		info.RealUID, info.UID = ruid, euid
+	}
+
+	if full {
+		if data, err := os.ReadFile(filepath.Join(dir, "cmdline")); err != nil {
+			failed("cmdline", err)
+		} else {
+			info.Cmdline = parseCmdline(data)
+		}
+
+		r.readExe(dir, &info, failed)
+
+		if data, err := os.ReadFile(filepath.Join(dir, "cgroup")); err != nil {
+			failed("cgroup", err)
+		} else if v2, systemd, err := parseCgroup(data); err != nil {
+			info.miss("cgroup", err)
+		} else {
+			info.Cgroup = chooseCgroup(v2, systemd)
+			info.Unit, info.UserUnit, info.Container = UnitAndContainer(info.Cgroup)
+		}
+	}
+
+	if exited {
+		if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			return Info{}, 0, fmt.Errorf("pid %d exited during the lookup: %w", pid, ErrNotFound)
+		}
+	}
+	return info, ticks, nil
+}
+
+// readExe fills Exe and ExeStatus from dir/exe.
+//
+// The link's text is the executable's path, with " (deleted)" appended
+// when the file was unlinked, which includes being replaced by a rename
+// (how package managers upgrade). stat of the link itself reaches the
+// running file, whatever became of its name; that file is compared with
+// what is at the path now, looked up under dir/root so that a process in
+// another mount namespace (a container) has its path resolved in its own
+// file system. When dir/root cannot be used (a procfs fixture) the path is
+// looked up as it is.
+func (r *Reader) readExe(dir string, info *Info, failed func(string, error)) {
+	link, err := os.Readlink(filepath.Join(dir, "exe"))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// Kernel threads and zombies have no executable; a process
+			// that exited has no directory, which lookup then checks.
+			failed("exe", errors.New("none (kernel thread, zombie, or exited)"))
+			return
+		}
+		failed("exe", err)
+		return
+	}
+	running, err := os.Stat(filepath.Join(dir, "exe"))
+	if err != nil {
+		info.Exe = strings.TrimSuffix(link, deletedSuffix)
+		failed("exestatus", err)
+		return
+	}
+	at := func(path string) (fs.FileInfo, error) {
+		if !filepath.IsAbs(path) {
+			return nil, fs.ErrNotExist // not a path: nothing is there
+		}
+		root := filepath.Join(dir, "root")
+		if _, err := os.Lstat(root); err == nil {
+			path = root + path
+		}
+		return os.Stat(path)
+	}
+
+	path := link
+	if stripped, ok := strings.CutSuffix(link, deletedSuffix); ok {
+		// Either an unlinked file, or one whose name really ends in
+		// " (deleted)": the latter is still at the link's path.
+		if fi, err := at(link); err == nil && os.SameFile(fi, running) {
+			info.Exe, info.ExeStatus = link, ExeOK
+			return
+		}
+		path = stripped
+	}
+	info.Exe = path
+	fi, err := at(path)
+	switch {
+	case err == nil && os.SameFile(fi, running):
+		info.ExeStatus = ExeOK
+	case err == nil:
+		info.ExeStatus = ExeReplaced
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+		info.ExeStatus = ExeDeleted
+	default:
+		info.miss("exestatus", err)
+	}
+}
+
+// clock returns the boot time and the clock tick rate, read once.
+func (r *Reader) clock() (bootTime, hz int64, err error) {
+	r.clockOnce.Do(func() {
+		r.hz = defaultHz
+		if auxv, err := os.ReadFile(filepath.Join(r.root, "self", "auxv")); err == nil {
+			if n, err := parseAuxvClockTicks(auxv, strconv.IntSize/8, binary.NativeEndian); err == nil {
+				r.hz = n
+			}
+		}
+		data, err := os.ReadFile(filepath.Join(r.root, "stat"))
+		if err != nil {
+			r.bootErr = fmt.Errorf("boot time: %w", err)
+			return
+		}
+		r.bootTime, r.bootErr = parseBootTime(data)
+	})
+	return r.bootTime, r.hz, r.bootErr
+}

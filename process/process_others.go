@@ -1,0 +1,14 @@
+//go:build !linux
+
+package process
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+)
+
+// lookup has no implementation outside Linux yet.
+func (r *Reader) lookup(int, bool) (Info, uint64, error) {
+	return Info{}, 0, fmt.Errorf("portwatch cannot read process details on %s yet: %w", runtime.GOOS, errors.ErrUnsupported)
+}
