@@ -15,7 +15,10 @@ FUZZ_TARGETS := collector:FuzzParseProcNet:30000x collector:FuzzParseSockDiag:50
                 render:FuzzReadJSON:5000x render:FuzzSanitize:30000x \
                 render:FuzzTableStream:3000x render:FuzzSort:20000x \
                 render:FuzzEventJSON:30000x render:FuzzEventText:30000x render:FuzzWatchFrame:3000x \
-                services:FuzzParseMatchesReference:30000x
+                services:FuzzParseMatchesReference:30000x \
+                audit:FuzzParseRules:20000x audit:FuzzParseBaseline:20000x \
+                process:FuzzParseStat:20000x process:FuzzParseCgroup:20000x process:FuzzParseStatus:20000x \
+                process:FuzzUnitAndContainer:20000x process:FuzzParseAuxv:20000x
 
 .PHONY: build run test unit lint fuzz fuzz-short generate clean bench
 

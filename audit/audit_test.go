@@ -2,6 +2,7 @@ package audit
 
 import (
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -274,7 +275,7 @@ func TestBaselineRoundTrip(t *testing.T) {
 	if !slices.Equal(loaded.Listeners, saved.Listeners) || loaded.Host != "host1" || !loaded.Created.Equal(saved.Created) {
 		t.Errorf("round trip changed the baseline:\n%+v\n%+v", saved, loaded)
 	}
-	if !strings.Contains(string(data), `"portwatch_baseline": 1`) || strings.Contains(string(data), "pid") {
+	if !strings.Contains(string(data), `{"portwatch_baseline":1,`) || strings.Contains(string(data), "pid") {
 		t.Errorf("baseline file:\n%s", data)
 	}
 
@@ -337,7 +338,7 @@ func TestBadBaselines(t *testing.T) {
 	cases := map[string]struct{ data, want string }{
 		"truncated":       {good[:len(good)-10], "truncated"},
 		"empty":           {"  \n", "empty file"},
-		"wrong version":   {strings.Replace(good, `"portwatch_baseline": 1`, `"portwatch_baseline": 7`, 1), "baseline version 7 is not supported"},
+		"wrong version":   {strings.Replace(good, `"portwatch_baseline":1`, `"portwatch_baseline":7`, 1), "baseline version 7 is not supported"},
 		"snapshot":        {`{"version": 1, "sockets": []}`, "not a portwatch baseline"},
 		"rules file":      {string(builtinRules), "not a portwatch baseline"},
 		"no version":      {`{"listeners": []}`, "not a portwatch baseline"},
@@ -402,4 +403,17 @@ func FuzzParseBaseline(f *testing.F) {
 		}
 		Evaluate([]Listener{listener("tcp", "0.0.0.0:22", "ssh")}, Builtin(), b)
 	})
+}
+
+// README's table of rules names every built-in rule.
+func TestReadmeNamesEveryRule(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Builtin().Rules {
+		if !strings.Contains(string(readme), "`"+r.ID+"`") {
+			t.Errorf("README does not mention rule %s", r.ID)
+		}
+	}
 }

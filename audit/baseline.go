@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -57,19 +58,36 @@ func NewBaseline(listeners []Listener, host string, now time.Time) *Baseline {
 	return b
 }
 
-// MarshalJSON writes the baseline file format, one listener per line.
+// MarshalJSON writes the baseline file format.
 func (b *Baseline) MarshalJSON() ([]byte, error) {
 	v := BaselineVersion
 	return json.Marshal(baselineFile{Version: &v, Created: b.Created, Host: b.Host, Listeners: b.Listeners})
 }
 
-// Encode returns the baseline as a file: indented JSON ending in a newline.
+// Encode returns the baseline as a file: JSON with one listener per line,
+// so that baselines diff well, ending in a newline.
 func (b *Baseline) Encode() []byte {
-	out, err := json.MarshalIndent(b, "", "  ")
-	if err != nil {
-		panic("audit: encoding a baseline: " + err.Error()) // only strings and numbers
+	var buf bytes.Buffer
+	head, _ := json.Marshal(struct {
+		Version int       `json:"portwatch_baseline"`
+		Created time.Time `json:"created"`
+		Host    string    `json:"host"`
+	}{BaselineVersion, b.Created, b.Host})
+	buf.Write(head[:len(head)-1])
+	buf.WriteString(`,"listeners":[`)
+	for i, e := range b.Listeners {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		line, _ := json.Marshal(e) // strings and numbers only: cannot fail
+		buf.WriteString("\n  ")
+		buf.Write(line)
 	}
-	return append(out, '\n')
+	if len(b.Listeners) > 0 {
+		buf.WriteByte('\n')
+	}
+	buf.WriteString("]}\n")
+	return buf.Bytes()
 }
 
 // ParseBaseline reads a baseline file. It fails on anything that is not a

@@ -14,12 +14,26 @@ import (
 )
 
 // holdSocket starts a child process that holds f (as its fd 3) until the
-// test ends, and returns its PID.
+// test ends, and returns its PID. The test keeps its own copy of f.
 func holdSocket(t *testing.T, f *os.File, comm string) int {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), childRoleEnv+"=hold", "PORTWATCH_TEST_COMM="+comm)
-	cmd.ExtraFiles = []*os.File{f}
+	return startChild(t, []string{os.Args[0]}, []string{"PORTWATCH_TEST_COMM=" + comm}, f).pid
+}
+
+// child is a helper process started by startChild.
+type child struct {
+	pid  int
+	stop func() // ends the child and waits for it; safe to call twice
+}
+
+// startChild runs argv (this test binary, a copy of it, perhaps behind
+// setpriv) as a helper that holds files as fds 3, 4, ... until stop or the
+// end of the test, and waits until it says it is ready.
+func startChild(t *testing.T, argv, env []string, files ...*os.File) *child {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(append(os.Environ(), childRoleEnv+"=hold"), env...)
+	cmd.ExtraFiles = files
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -30,17 +44,22 @@ func holdSocket(t *testing.T, f *os.File, comm string) int {
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("starting %v: %v", argv, err)
 	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
-	})
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			stdin.Close()
+			cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || line != "ready\n" {
-		t.Fatalf("child did not start: %q %v", line, err)
+		t.Fatalf("child %v did not start: %q %v", argv, line, err)
 	}
-	return cmd.Process.Pid
+	return &child{pid: cmd.Process.Pid, stop: stop}
 }
 
 // listenerFile opens a TCP listener on addr and returns it as a file that a

@@ -15,6 +15,9 @@ const (
 	exitOK      = 0
 	exitRuntime = 1
 	exitUsage   = 2
+	// exitFindings: audit findings at or above --fail-on, or nothing
+	// found by who.
+	exitFindings = 3
 )
 
 func main() {
@@ -32,6 +35,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if isBrokenPipe(err) {
 		return exitOK
+	}
+	var fe *findingsError
+	if errors.As(err, &fe) {
+		if fe.msg != "" {
+			fmt.Fprintf(stderr, "portwatch: %s\n", fe.msg)
+		}
+		return exitFindings
 	}
 	var rt *runtimeError
 	if errors.As(err, &rt) {
@@ -65,3 +75,10 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
 }
+
+// findingsError ends a run that worked but found what the caller asked to
+// hear about (audit findings) or nothing at all (who); it exits 3, with
+// msg on stderr when there is one.
+type findingsError struct{ msg string }
+
+func (e *findingsError) Error() string { return e.msg }

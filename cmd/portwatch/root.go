@@ -59,6 +59,8 @@ const rootExamples = `  portwatch -a -o            every socket with its owning 
   portwatch -a -o --process nginx --json | jq '.sockets[].local_port'
   portwatch -s               counts per protocol and state
   portwatch watch -o         live view: new, closed and changed sockets stand out
+  portwatch who 8080         everything about the processes on port 8080
+  portwatch audit            what this host exposes, and what is risky
   portwatch service 5432     what runs on port 5432`
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -111,7 +113,8 @@ of their own processes and root sees all.`,
 	fl.MarkHidden("cpuprofile")
 	fl.MarkHidden("memprofile")
 
-	cmd.AddCommand(newWatchCommand(f, stdout, stderr), newServiceCommand(stdout), newVersionCommand(stdout))
+	cmd.AddCommand(newWatchCommand(f, stdout, stderr), newWhoCommand(stdout), newAuditCommand(stdout),
+		newServiceCommand(stdout), newVersionCommand(stdout))
 	return cmd
 }
 
@@ -188,27 +191,17 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 		Services: reg,
 		UserName: newUserCache().name,
 	}
-	out := bufio.NewWriterSize(stdout, 64<<10)
-	switch {
-	case f.summary && f.format.value == "table":
-		err = render.Summary(out, snap, ropts)
-	case f.format.value == "json":
-		err = render.JSON(out, snap, ropts)
-	case f.format.value == "csv":
-		err = render.CSV(out, snap, ropts)
-	default:
-		err = render.Table(out, snap, ropts)
-	}
-	if err == nil {
-		err = out.Flush()
-	}
-	if err != nil {
-		if isBrokenPipe(err) {
-			return err
+	return writeBuffered(stdout, func(out io.Writer) error {
+		switch {
+		case f.summary && f.format.value == "table":
+			return render.Summary(out, snap, ropts)
+		case f.format.value == "json":
+			return render.JSON(out, snap, ropts)
+		case f.format.value == "csv":
+			return render.CSV(out, snap, ropts)
 		}
-		return failf("writing output: %v", err)
-	}
-	return nil
+		return render.Table(out, snap, ropts)
+	})
 }
 
 // checkOutput folds --json into --format and checks --sort, for the list
@@ -424,16 +417,40 @@ func loadRegistry(explicit string, stderr io.Writer) (*services.Registry, error)
 
 // userServicesPath is the user's own services file, in the user's config
 // directory ($XDG_CONFIG_HOME/portwatch/services on Linux).
-func userServicesPath() string {
+func userServicesPath() string { return userConfigPath("services") }
+
+// userConfigPath is the path of a file in portwatch's directory of the
+// user's config directory, "" when there is none.
+func userConfigPath(name string) string {
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return ""
 	}
-	return filepath.Join(dir, "portwatch", "services")
+	return filepath.Join(dir, "portwatch", name)
+}
+
+// writeBuffered runs write on a buffer over stdout and flushes it. A closed
+// pipe is returned as is (it exits 0); other failures are runtime errors.
+func writeBuffered(stdout io.Writer, write func(io.Writer) error) error {
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	err := write(out)
+	if err == nil {
+		err = out.Flush()
+	}
+	if err != nil && !isBrokenPipe(err) {
+		return failf("writing output: %v", err)
+	}
+	return err
 }
 
 func displayUserServicesPath() string {
-	if p := userServicesPath(); p != "" {
+	return displayPath(userServicesPath())
+}
+
+// displayPath shows a path under the home directory as ~/..., and "none"
+// for "".
+func displayPath(p string) string {
+	if p != "" {
 		if home, err := os.UserHomeDir(); err == nil && strings.HasPrefix(p, home+string(filepath.Separator)) {
 			return "~" + p[len(home):]
 		}

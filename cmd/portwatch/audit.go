@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/portwatch/portwatch/audit"
+	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/process"
+	"github.com/portwatch/portwatch/render"
+	"github.com/portwatch/portwatch/services"
+)
+
+const auditExamples = `  portwatch audit                         what this host exposes, with findings
+  sudo portwatch audit --save /etc/portwatch/baseline.json
+  portwatch audit --baseline /etc/portwatch/baseline.json   new, missing and changed listeners
+  portwatch audit --baseline B --fail-on none --json | jq '.findings[]'
+  portwatch audit --print-rules > my-rules.json            the rules, to amend with --rules`
+
+type auditFlags struct {
+	json         bool
+	save         string
+	baseline     string
+	failOn       string
+	rulesFile    string
+	printRules   bool
+	servicesFile string
+}
+
+func newAuditCommand(stdout io.Writer) *cobra.Command {
+	f := &auditFlags{}
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Judge what this host exposes: every listener, its reach, and what is risky or new",
+		Long: `List every listening socket (TCP LISTEN, unconnected UDP) with its exposure:
+loopback only, a specific address, or every address (0.0.0.0, and :: which
+is dual-stack unless the socket is IPv6-only). Each listener is checked
+against rules (cleartext logins, remote desktops, file sharing, databases on
+every address, executables deleted or in world-writable places, privileged
+ports held by non-root users, ports the registry does not know); each finding
+has a stable id, a severity and a one-line remedy.
+
+Baselines record the expected listeners by protocol, port, exposure,
+executable and user (never PIDs): --save FILE writes one, --baseline FILE
+reports listeners that are new, missing or changed since.
+
+The rules are data: --print-rules prints them; a rules file (--rules FILE, or
+` + displayUserRulesPath() + ` when it exists) adds rules, changes their
+fields by id, or turns them off with "disabled": true.
+
+Exit status: 3 when a finding matches --fail-on, 0 otherwise; 2 for a bad
+flag, rules file or baseline; 1 when the sockets could not be read.`,
+		Example: auditExamples,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAudit(cmd.Context(), f, stdout, cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.BoolVar(&f.json, "json", false, "JSON output")
+	fl.StringVar(&f.baseline, "baseline", "", "compare the listeners with this baseline file (never written)")
+	fl.StringVar(&f.save, "save", "", "write the listeners as a baseline to FILE")
+	fl.StringVar(&f.failOn, "fail-on", audit.DefaultFailOn, "exit 3 for findings of these severities or changes: info, low, medium, high (and above), new, changed, missing, none")
+	fl.StringVar(&f.rulesFile, "rules", "", "amend the built-in rules with this rules file")
+	fl.BoolVar(&f.printRules, "print-rules", false, "print the rules in effect as a rules file and exit")
+	fl.StringVar(&f.servicesFile, "services", "", "extra service names in /etc/services syntax")
+	return cmd
+}
+
+func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) error {
+	policy, err := audit.ParseFailPolicy(f.failOn)
+	if err != nil {
+		return usagef("invalid --fail-on %q: %v", f.failOn, err)
+	}
+	rules, err := loadRules(f.rulesFile)
+	if err != nil {
+		return err
+	}
+	if f.printRules {
+		data, err := rules.MarshalJSON()
+		if err != nil {
+			return failf("encoding the rules: %v", err)
+		}
+		_, err = stdout.Write(append(indentJSON(data), '\n'))
+		return err
+	}
+	var base *audit.Baseline
+	if f.baseline != "" {
+		if base, err = loadBaseline(f.baseline); err != nil {
+			return err
+		}
+	}
+	reg, err := loadRegistry(f.servicesFile, stderr)
+	if err != nil {
+		return err
+	}
+
+	listening, _ := collector.ParseStates("listening")
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	snap, err := collect(ctx, &listFlags{}, collector.Options{
+		Source: collector.SourceAuto, Owners: true, Filter: collector.Filter{States: listening},
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range snap.Warnings {
+		fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(w))
+	}
+	root := os.Geteuid() == 0
+	if n := collector.CountOwnerUnknown(snap, collector.OwnerPermission); n > 0 {
+		fmt.Fprintln(stderr, hiddenOwnersNote(n, root))
+	}
+
+	users := newUserCache()
+	listeners := auditListeners(snap.Sockets, reg, process.NewReader(""), users.name)
+	var saved *audit.Baseline
+	if f.save != "" {
+		// The baseline is taken before Evaluate adds the missing listeners.
+		saved = audit.NewBaseline(listeners, snap.Host, snap.Time)
+		if err := writeFileAtomic(f.save, saved.Encode()); err != nil {
+			return failf("cannot write the baseline: %v", err)
+		}
+	}
+	rep := audit.Evaluate(listeners, rules, base)
+
+	meta := &render.AuditMeta{Time: snap.Time, Host: snap.Host, Baseline: f.baseline, Policy: policy,
+		FailOn: f.failOn, Warnings: snap.Warnings, Root: root, Report: rep,
+		Color: isTerminal(stdout) && colorWanted()}
+	err = writeBuffered(stdout, func(out io.Writer) error {
+		if f.json {
+			return render.AuditJSON(out, meta)
+		}
+		return render.AuditText(out, meta)
+	})
+	if err != nil {
+		return err
+	}
+	if saved != nil {
+		fmt.Fprintf(stderr, "portwatch: baseline of %d listeners written to %s\n", len(saved.Listeners), render.Sanitize(f.save))
+	}
+	if len(rep.Failing(policy)) > 0 {
+		return &findingsError{}
+	}
+	return nil
+}
+
+// auditListeners turns listening sockets into the audit's listeners, with
+// each owner's executable and user.
+func auditListeners(socks []collector.Socket, reg *services.Registry, r *process.Reader, userName func(int) string) []audit.Listener {
+	owners := map[int]audit.Owner{}
+	ownerOf := func(o collector.Owner) audit.Owner {
+		if a, ok := owners[o.PID]; ok {
+			return a
+		}
+		a := audit.Owner{PID: o.PID, Process: o.Process, UID: -1}
+		if info, err := r.Lookup(o.PID); err == nil {
+			a.UID, a.Exe, a.ExeStatus = info.UID, info.Exe, string(info.ExeStatus)
+			if info.UID >= 0 {
+				a.User = userName(info.UID)
+			}
+		}
+		owners[o.PID] = a
+		return a
+	}
+	out := make([]audit.Listener, 0, len(socks))
+	for i := range socks {
+		s := &socks[i]
+		l := audit.Listener{
+			Proto:        s.Proto.String(),
+			Local:        s.Local,
+			Port:         s.Local.Port(),
+			Exposure:     audit.Classify(s.Local.Addr()),
+			Service:      reg.Name(s.Proto.String(), s.Local.Port()),
+			UID:          s.UID,
+			User:         userName(s.UID),
+			OwnerUnknown: string(s.OwnerUnknown),
+		}
+		for _, o := range s.Owners {
+			l.Owners = append(l.Owners, ownerOf(o))
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// loadRules returns the built-in rules amended by the user's rules file:
+// --rules FILE (which must exist), else the default path when it exists.
+func loadRules(explicit string) (*audit.Rules, error) {
+	rules := audit.Builtin()
+	path := explicit
+	if path == "" {
+		path = userRulesPath()
+		if path == "" {
+			return rules, nil
+		}
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+	case explicit == "" && errors.Is(err, fs.ErrNotExist):
+		return rules, nil
+	default:
+		return nil, usagef("cannot read rules file: %v", err)
+	}
+	amended, err := audit.ParseRules(data, rules)
+	if err != nil {
+		return nil, usagef("invalid rules file %s: %v", render.Sanitize(path), err)
+	}
+	return amended, nil
+}
+
+// loadBaseline reads a --baseline file.
+func loadBaseline(path string) (*audit.Baseline, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("cannot read --baseline file: %v", err)
+	}
+	base, err := audit.ParseBaseline(data)
+	if err != nil {
+		return nil, usagef("invalid baseline %s: %v", render.Sanitize(path), err)
+	}
+	return base, nil
+}
+
+// userRulesPath is the user's own rules file, in the user's config
+// directory ($XDG_CONFIG_HOME/portwatch/audit-rules.json on Linux).
+func userRulesPath() string { return userConfigPath("audit-rules.json") }
+
+func displayUserRulesPath() string {
+	return displayPath(userRulesPath())
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory, so a reader never sees half a file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// indentJSON indents compact JSON by two spaces.
+func indentJSON(data []byte) []byte {
+	var b bytes.Buffer
+	if json.Indent(&b, data, "", "  ") != nil {
+		return data
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,532 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portwatch/portwatch/services"
+)
+
+// holder is a child process holding listening sockets.
+type holder struct {
+	*child
+	exe string
+}
+
+// startHolder runs argv as a child that holds files as fds 3, 4, ...; the
+// test's own copies are closed, so the sockets live exactly as long as
+// the child.
+func startHolder(t *testing.T, exe string, argv []string, files ...*os.File) *holder {
+	t.Helper()
+	c := startChild(t, argv, nil, files...)
+	for _, f := range files {
+		f.Close()
+	}
+	return &holder{child: c, exe: exe}
+}
+
+// listen opens a TCP listener on addr and returns it as a file for a child
+// to inherit, with its port.
+func listen(t *testing.T, network, addr string) (*os.File, int) {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ln.(*net.TCPListener).File()
+	ln.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, ln.Addr().(*net.TCPAddr).Port
+}
+
+// listenFirstFree listens on the first port of ports that is free on host.
+func listenFirstFree(t *testing.T, host string, ports []int) (*os.File, int) {
+	t.Helper()
+	for _, p := range ports {
+		ln, err := net.Listen("tcp4", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		f, err := ln.(*net.TCPListener).File()
+		ln.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, p
+	}
+	t.Fatalf("no free port among %v on %s", ports, host)
+	return nil, 0
+}
+
+// copyExe copies this test binary into dir, executable by every user.
+func copyExe(t *testing.T, dir, name string) string {
+	t.Helper()
+	src, err := os.Open(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	path := filepath.Join(dir, name)
+	dst, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// tempDirUnder makes a directory under parent (0755, so nobody can run
+// what is in it) removed when the test ends.
+func tempDirUnder(t *testing.T, parent string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(parent, "portwatch-test-")
+	if err != nil {
+		t.Fatalf("need a directory under %s: %v", parent, err)
+	}
+	os.Chmod(dir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// auditHost is the set of listeners the who and audit tests look at.
+type auditHost struct {
+	normal, tmp, deleted, nobody *holder
+	loopback, all4, all6, high   int // held by normal
+	cache                        int // a database/cache port on 0.0.0.0, held by normal
+	tmpPort, deletedPort         int
+	privileged                   int // held by nobody after root bound it
+}
+
+// startAuditHost starts the processes: a server run from a root-owned
+// directory, one run from /tmp, one whose executable is deleted after it
+// started, and one that runs as nobody holding a privileged port that root
+// bound for it.
+func startAuditHost(t *testing.T) *auditHost {
+	skip := t.Skip
+	if os.Getenv("PORTWATCH_REQUIRE_ROOT") == "1" {
+		skip = t.Fatal
+	}
+	if os.Geteuid() != 0 {
+		skip("needs root: binds a privileged port and switches user with setpriv")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		skip("setpriv (util-linux) not installed")
+	}
+	// A place that is not world-writable, even when the checkout and
+	// TMPDIR are under /tmp.
+	safe := ""
+	for _, parent := range []string{"/run", "/var/lib"} {
+		if st, err := os.Stat(parent); err == nil && st.Mode().Perm()&0o002 == 0 {
+			safe = tempDirUnder(t, parent)
+			break
+		}
+	}
+	if safe == "" {
+		t.Fatal("found neither /run nor /var/lib to run a test server from")
+	}
+	h := &auditHost{}
+	reg := services.Default()
+	reg.LoadFile("/etc/services", "/etc/services")
+
+	normalExe := copyExe(t, safe, "pw-audit-server")
+	var files []*os.File
+	var f *os.File
+	f, h.loopback = listen(t, "tcp4", "127.0.0.1:0")
+	files = append(files, f)
+	f, h.all4 = listen(t, "tcp4", "0.0.0.0:0")
+	files = append(files, f)
+	f, h.all6 = listen(t, "tcp6", "[::]:0")
+	files = append(files, f)
+	var high []int
+	for p := 49152; p < 65000 && len(high) < 200; p += 97 {
+		if reg.Name("tcp", uint16(p)) == "" {
+			high = append(high, p)
+		}
+	}
+	f, h.high = listenFirstFree(t, "127.0.0.1", high)
+	files = append(files, f)
+	f, h.cache = listenFirstFree(t, "0.0.0.0", []int{11211, 6379, 27017, 5432, 3306, 9200})
+	files = append(files, f)
+	h.normal = startHolder(t, normalExe, []string{normalExe, "serve", "--name", "audit test"}, files...)
+
+	tmpExe := copyExe(t, tempDirUnder(t, "/tmp"), "pw-audit-tmp")
+	f, h.tmpPort = listen(t, "tcp4", "127.0.0.1:0")
+	h.tmp = startHolder(t, tmpExe, []string{tmpExe}, f)
+
+	delExe := copyExe(t, safe, "pw-audit-deleted")
+	f, h.deletedPort = listen(t, "tcp4", "127.0.0.1:0")
+	h.deleted = startHolder(t, delExe, []string{delExe}, f)
+	if err := os.Remove(delExe); err != nil {
+		t.Fatal(err)
+	}
+
+	privPorts := make([]int, 0, 100)
+	for p := 900; p < 1000; p++ {
+		privPorts = append(privPorts, p)
+	}
+	f, h.privileged = listenFirstFree(t, "127.0.0.1", privPorts)
+	h.nobody = startHolder(t, normalExe, []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", normalExe}, f)
+	return h
+}
+
+// The JSON of portwatch who, as a user reads it.
+type whoOutput struct {
+	Query    string `json:"query"`
+	Port     int    `json:"port"`
+	Services []struct {
+		Proto string `json:"proto"`
+		Name  string `json:"name"`
+	} `json:"services"`
+	Sockets   []jsonSocket `json:"sockets"`
+	Processes []struct {
+		PID       int       `json:"pid"`
+		PPID      int       `json:"ppid"`
+		Name      string    `json:"name"`
+		Cmdline   []string  `json:"cmdline"`
+		Exe       string    `json:"exe"`
+		ExeStatus string    `json:"exe_status"`
+		UID       int       `json:"uid"`
+		User      string    `json:"user"`
+		Start     time.Time `json:"start"`
+		Parents   []struct {
+			PID  int    `json:"pid"`
+			Name string `json:"name"`
+		} `json:"parents"`
+	} `json:"processes"`
+}
+
+func who(t *testing.T, args ...string) (whoOutput, result) {
+	t.Helper()
+	r := portwatch(t, append([]string{"who", "--json"}, args...)...)
+	var out whoOutput
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("portwatch who %v --json: exit %d, invalid JSON %v:\n%s\n%s", args, r.code, err, r.stdout, r.stderr)
+	}
+	return out, r
+}
+
+func TestWhoLive(t *testing.T) {
+	h := startAuditHost(t)
+	started := time.Now()
+
+	out, r := who(t, strconv.Itoa(h.loopback))
+	if r.code != 0 || len(out.Sockets) != 1 || len(out.Processes) != 1 {
+		t.Fatalf("who %d: exit %d, %d sockets, %d processes (want 0, 1, 1)\n%s", h.loopback, r.code, len(out.Sockets), len(out.Processes), r.stdout)
+	}
+	s, p := out.Sockets[0], out.Processes[0]
+	if s.State != "LISTEN" || s.LocalAddr != "127.0.0.1" || s.PID != h.normal.pid {
+		t.Errorf("who %d: socket %+v", h.loopback, s)
+	}
+	if p.PID != h.normal.pid || p.Exe != h.normal.exe || p.ExeStatus != "ok" ||
+		!slices.Equal(p.Cmdline, []string{h.normal.exe, "serve", "--name", "audit test"}) ||
+		p.UID != 0 || p.User != "root" || p.PPID != os.Getpid() {
+		t.Errorf("who %d: process %+v", h.loopback, p)
+	}
+	if age := started.Sub(p.Start); age < -time.Second || age > time.Minute {
+		t.Errorf("who %d: start time %v, test started %v", h.loopback, p.Start, started)
+	}
+	if len(p.Parents) < 2 || p.Parents[0].PID != os.Getpid() || p.Parents[len(p.Parents)-1].PID != 1 {
+		t.Errorf("who %d: parents %+v, want this test (%d) first and PID 1 last", h.loopback, p.Parents, os.Getpid())
+	}
+	if len(out.Services) != 2 {
+		t.Errorf("who PORT without a protocol: registry entries %+v, want tcp and udp", out.Services)
+	}
+
+	// The text form says the same for people.
+	r = portwatch(t, "who", strconv.Itoa(h.deletedPort))
+	for _, want := range []string{
+		fmt.Sprintf("127.0.0.1:%d", h.deletedPort),
+		fmt.Sprintf("PID %d", h.deleted.pid),
+		"executable " + h.deleted.exe + "  (deleted since it started)",
+		"user       root (uid 0)",
+		"parents    1 ",
+	} {
+		if !strings.Contains(r.stdout, want) || r.code != 0 {
+			t.Errorf("who %d: exit %d, output lacks %q:\n%s", h.deletedPort, r.code, want, r.stdout)
+		}
+	}
+
+	// A non-root process on a privileged port that root bound for it.
+	out, _ = who(t, strconv.Itoa(h.privileged)+"/tcp")
+	if len(out.Processes) != 1 || out.Processes[0].UID != 65534 || out.Processes[0].PID != h.nobody.pid ||
+		len(out.Sockets) != 1 || out.Sockets[0].UID != 0 {
+		t.Errorf("who %d/tcp: want one socket created by root, owned by nobody's process %d: %+v", h.privileged, h.nobody.pid, out)
+	}
+	if len(out.Services) != 1 || out.Services[0].Proto != "tcp" {
+		t.Errorf("who PORT/tcp: registry entries %+v, want tcp only", out.Services)
+	}
+
+	// ADDR:PORT: the address itself, and a wildcard listener answers for it.
+	for _, q := range []struct {
+		arg  string
+		want int
+	}{
+		{fmt.Sprintf("127.0.0.1:%d", h.loopback), 1},
+		{fmt.Sprintf("127.0.0.2:%d", h.loopback), 0},
+		{fmt.Sprintf("127.0.0.1:%d", h.all4), 1},
+		{fmt.Sprintf("[::1]:%d", h.all6), 1},
+		{fmt.Sprintf(":%d", h.all6), 1},
+	} {
+		out, r := who(t, q.arg)
+		if len(out.Sockets) != q.want || (q.want == 0) != (r.code == 3) {
+			t.Errorf("who %s: exit %d, %d sockets, want %d", q.arg, r.code, len(out.Sockets), q.want)
+		}
+	}
+
+	// Nothing there: exit 3 and one line, so `who PORT || start` works.
+	r = portwatch(t, "who", strconv.Itoa(h.loopback)+"/udp")
+	if r.code != 3 || r.stdout != "" || r.stderr != fmt.Sprintf("portwatch: nothing is on port %d/udp\n", h.loopback) {
+		t.Errorf("who %d/udp: exit %d, stdout %q, stderr %q; want 3 and one line", h.loopback, r.code, r.stdout, r.stderr)
+	}
+	for _, bad := range []string{"0", "70000", "80/sctp", "localhost:80", "1.2.3.4", "::1:80", ""} {
+		r := portwatch(t, "who", bad)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "accepted") {
+			t.Errorf("who %q: exit %d, stderr %q; want 2 and one line saying what is accepted", bad, r.code, r.stderr)
+		}
+	}
+}
+
+// The JSON of portwatch audit, as a user reads it.
+type auditOutput struct {
+	Failed    bool               `json:"failed"`
+	Summary   map[string]int     `json:"summary"`
+	Findings  []auditFindingOut  `json:"findings"`
+	Listeners []auditListenerOut `json:"listeners"`
+}
+
+type auditFindingOut struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Port     int    `json:"port"`
+	PID      int    `json:"pid"`
+	Change   string `json:"change"`
+}
+
+type auditListenerOut struct {
+	Proto     string `json:"proto"`
+	LocalAddr string `json:"local_addr"`
+	Port      int    `json:"port"`
+	Exposure  string `json:"exposure"`
+	Owners    []struct {
+		PID       int    `json:"pid"`
+		Exe       string `json:"exe"`
+		ExeStatus string `json:"exe_status"`
+		UID       int    `json:"uid"`
+	} `json:"owners"`
+	Change   string   `json:"change"`
+	Findings []string `json:"findings"`
+}
+
+func runAuditJSON(t *testing.T, args ...string) (auditOutput, result) {
+	t.Helper()
+	r := portwatch(t, append([]string{"audit", "--json"}, args...)...)
+	var out auditOutput
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("portwatch audit %v --json: exit %d, invalid JSON %v:\n%s\n%s", args, r.code, err, r.stdout, r.stderr)
+	}
+	return out, r
+}
+
+func TestAuditLive(t *testing.T) {
+	h := startAuditHost(t)
+	out, r := runAuditJSON(t, "--fail-on", "none")
+	if r.code != 0 || out.Failed {
+		t.Fatalf("audit --fail-on none: exit %d, failed %v; stderr %q", r.code, out.Failed, r.stderr)
+	}
+	type want struct {
+		addr     string
+		exposure string
+		pid      int
+		has      []string
+		hasNot   []string
+	}
+	wants := map[int]want{
+		h.loopback:    {"127.0.0.1", "loopback", h.normal.pid, nil, []string{"exe-world-writable", "exe-deleted", "privileged-port-non-root", "database-exposed"}},
+		h.all4:        {"0.0.0.0", "all", h.normal.pid, nil, []string{"exe-world-writable", "exe-deleted"}},
+		h.all6:        {"::", "all", h.normal.pid, nil, []string{"exe-world-writable", "exe-deleted"}},
+		h.high:        {"127.0.0.1", "loopback", h.normal.pid, []string{"unknown-port"}, []string{"exe-world-writable"}},
+		h.cache:       {"0.0.0.0", "all", h.normal.pid, []string{"database-exposed"}, []string{"unknown-port"}},
+		h.tmpPort:     {"127.0.0.1", "loopback", h.tmp.pid, []string{"exe-world-writable"}, []string{"exe-deleted"}},
+		h.deletedPort: {"127.0.0.1", "loopback", h.deleted.pid, []string{"exe-deleted"}, []string{"exe-world-writable"}},
+		h.privileged:  {"127.0.0.1", "loopback", h.nobody.pid, []string{"privileged-port-non-root"}, []string{"exe-deleted"}},
+	}
+	for port, w := range wants {
+		i := slices.IndexFunc(out.Listeners, func(l auditListenerOut) bool {
+			return l.Proto == "tcp" && l.Port == port
+		})
+		if i < 0 {
+			t.Errorf("audit: no listener on tcp port %d", port)
+			continue
+		}
+		l := out.Listeners[i]
+		if l.LocalAddr != w.addr || l.Exposure != w.exposure || len(l.Owners) != 1 || l.Owners[0].PID != w.pid {
+			t.Errorf("audit: port %d: %s %s owners %+v; want %s %s pid %d", port, l.LocalAddr, l.Exposure, l.Owners, w.addr, w.exposure, w.pid)
+		}
+		for _, id := range w.has {
+			if !slices.Contains(l.Findings, id) {
+				t.Errorf("audit: port %d: findings %v lack %s", port, l.Findings, id)
+			}
+		}
+		for _, id := range w.hasNot {
+			if slices.Contains(l.Findings, id) {
+				t.Errorf("audit: port %d: findings %v include %s", port, l.Findings, id)
+			}
+		}
+	}
+
+	// By default a high finding fails the audit: exit 3, and the table
+	// groups listeners by exposure and marks what fails.
+	r = portwatch(t, "audit")
+	if r.code != 3 {
+		t.Errorf("audit with a database on every address: exit %d, want 3", r.code)
+	}
+	for _, s := range []string{"HIGH", "! database-exposed", "Every address:", "Loopback only:", "fix: "} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("audit table lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Error("audit table has colour codes when stdout is not a terminal")
+	}
+}
+
+func TestAuditBaselineRoundTrip(t *testing.T) {
+	h := startAuditHost(t)
+	base := filepath.Join(t.TempDir(), "baseline.json")
+	if r := portwatch(t, "audit", "--save", base, "--fail-on", "none"); r.code != 0 || !strings.Contains(r.stderr, "baseline of") {
+		t.Fatalf("audit --save: exit %d, stderr %q", r.code, r.stderr)
+	}
+	saved, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(saved), `"pid"`) || !strings.Contains(string(saved), h.normal.exe) {
+		t.Errorf("baseline should key on executables, never PIDs:\n%s", saved)
+	}
+
+	// Nothing changed: no differences, exit 0 under the default policy
+	// as far as baseline changes go.
+	out, _ := runAuditJSON(t, "--baseline", base, "--fail-on", "new,changed,missing")
+	if out.Summary["new"]+out.Summary["changed"]+out.Summary["missing"] != 0 {
+		t.Fatalf("audit against its own baseline: %v", out.Summary)
+	}
+
+	// Start a new listener, stop an old one.
+	f, newPort := listen(t, "tcp4", "127.0.0.1:0")
+	added := startHolder(t, h.normal.exe, []string{h.normal.exe}, f)
+	h.tmp.stop()
+
+	out, r := runAuditJSON(t, "--baseline", base)
+	if r.code != 3 || !out.Failed {
+		t.Errorf("a new listener fails the audit by default: exit %d, failed %v", r.code, out.Failed)
+	}
+	var diffs []string
+	for _, l := range out.Listeners {
+		if l.Change != "" {
+			diffs = append(diffs, fmt.Sprintf("%s %s %d", l.Change, l.Proto, l.Port))
+		}
+	}
+	slices.Sort(diffs)
+	want := []string{fmt.Sprintf("missing tcp %d", h.tmpPort), fmt.Sprintf("new tcp %d", newPort)}
+	if !slices.Equal(diffs, want) {
+		t.Errorf("differences from the baseline %v, want exactly %v", diffs, want)
+	}
+	if out.Summary["new"] != 1 || out.Summary["missing"] != 1 || out.Summary["changed"] != 0 {
+		t.Errorf("summary %v", out.Summary)
+	}
+	if !slices.ContainsFunc(out.Findings, func(f auditFindingOut) bool {
+		return f.ID == "new-listener" && f.Port == newPort && f.PID == added.pid
+	}) {
+		t.Errorf("no new-listener finding for port %d: %+v", newPort, out.Findings)
+	}
+	if _, r := runAuditJSON(t, "--baseline", base, "--fail-on", "none"); r.code != 0 {
+		t.Errorf("--fail-on none: exit %d", r.code)
+	}
+	if now, _ := os.ReadFile(base); string(now) != string(saved) {
+		t.Error("audit --baseline changed the baseline file")
+	}
+}
+
+func TestAuditBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	r := portwatch(t, "audit", "--save", filepath.Join(dir, "good.json"), "--fail-on", "none")
+	if r.code != 0 {
+		t.Fatalf("audit --save: exit %d, %s", r.code, r.stderr)
+	}
+	good, _ := os.ReadFile(filepath.Join(dir, "good.json"))
+	snapshot := portwatch(t, "-l", "--json").stdout
+	baselines := map[string]struct{ data, want string }{
+		"truncated":     {string(good[:len(good)/2]), "truncated"},
+		"wrong version": {strings.Replace(string(good), `"portwatch_baseline":1`, `"portwatch_baseline":99`, 1), "version 99 is not supported"},
+		"a snapshot":    {snapshot, "not a portwatch baseline"},
+		"wrong types":   {`{"portwatch_baseline": 1, "listeners": [{"proto": "tcp", "port": "ssh"}]}`, "listeners.port: expected uint16"},
+		"empty":         {"", "empty file"},
+	}
+	for name, c := range baselines {
+		p := write(strings.ReplaceAll(name, " ", "-")+".json", c.data)
+		r := portwatch(t, "audit", "--baseline", p)
+		if r.code != 2 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 ||
+			!strings.Contains(r.stderr, c.want) || !strings.Contains(r.stderr, p) {
+			t.Errorf("baseline %s: exit %d, stdout %q, stderr %q; want 2 and one line naming %s and %q", name, r.code, r.stdout, r.stderr, p, c.want)
+		}
+		if now, _ := os.ReadFile(p); string(now) != c.data {
+			t.Errorf("baseline %s: the file was changed", name)
+		}
+	}
+	rules := map[string]struct{ data, want string }{
+		"truncated":     {`{"portwatch_audit_rules": 1, "rules": [{"id": "x"`, "truncated"},
+		"wrong version": {`{"portwatch_audit_rules": 3, "rules": []}`, "version 3 is not supported"},
+		"wrong types":   {`{"portwatch_audit_rules": 1, "rules": [{"id": "x", "severity": 3}]}`, "rules.severity: expected string, found a JSON number"},
+		"a baseline":    {string(good), `unknown field "portwatch_baseline"`},
+		"bad value":     {`{"portwatch_audit_rules": 1, "rules": [{"id": "x", "severity": "low", "title": "t", "when": {"exposure": ["internet"]}}]}`, `unknown exposure "internet"`},
+	}
+	for name, c := range rules {
+		p := write("rules-"+strings.ReplaceAll(name, " ", "-")+".json", c.data)
+		r := portwatch(t, "audit", "--rules", p)
+		if r.code != 2 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("rules %s: exit %d, stdout %q, stderr %q; want 2 and one line with %q", name, r.code, r.stdout, r.stderr, c.want)
+		}
+	}
+	for _, args := range [][]string{{"--fail-on", "urgent"}, {"--baseline", filepath.Join(dir, "absent.json")}, {"--rules", filepath.Join(dir, "absent.json")}} {
+		r := portwatch(t, append([]string{"audit"}, args...)...)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("audit %v: exit %d, stderr %q; want 2 and one line", args, r.code, r.stderr)
+		}
+	}
+
+	// A user's rules file amends the built-in rules; --print-rules shows
+	// the result as a valid rules file.
+	amend := write("amend.json", `{"portwatch_audit_rules": 1, "rules": [{"id": "unknown-port", "disabled": true}, {"id": "database-exposed", "severity": "low"}]}`)
+	r = portwatch(t, "audit", "--rules", amend, "--print-rules")
+	if r.code != 0 || strings.Contains(r.stdout, `"unknown-port"`) || !strings.Contains(r.stdout, `"portwatch_audit_rules": 1`) {
+		t.Errorf("--print-rules with an amending file: exit %d\n%s", r.code, r.stdout)
+	}
+	printed := write("printed.json", r.stdout)
+	if r := portwatch(t, "audit", "--rules", printed, "--fail-on", "none"); r.code != 0 {
+		t.Errorf("printed rules do not load back: exit %d, %s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/process"
+	"github.com/portwatch/portwatch/render"
+	"github.com/portwatch/portwatch/services"
+)
+
+const whoExamples = `  portwatch who 8080              everything on port 8080, TCP and UDP
+  portwatch who 53/udp            only UDP
+  portwatch who 127.0.0.1:5432    sockets on that address and port
+  portwatch who '[::1]:8080' --json
+  portwatch who 8080 || start-server   exit status 3 when nothing is on the port`
+
+// whoQuery is what `portwatch who` was asked about.
+type whoQuery struct {
+	addr  netip.Addr // invalid when only a port was given
+	port  uint16
+	proto string // "tcp", "udp" or "" for both
+}
+
+func newWhoCommand(stdout io.Writer) *cobra.Command {
+	var servicesFile string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "who PORT[/PROTO] | :PORT | ADDR:PORT",
+		Short: "Show every socket on a port and everything about the processes that own it",
+		Long: `Show every socket bound to or connected on a port, the service registry's
+entry for the port, and for each owning process its command line, executable
+(and whether it was deleted or replaced since it started), user, start time,
+parent processes and systemd unit or container. A socket without a visible
+owner says why.
+
+With ADDR:PORT, the sockets on that address and port, and the listeners on
+every address (0.0.0.0, ::) that accept connections to it.
+
+Exit status: 0 when something is on the port, 3 when nothing is.`,
+		Example: whoExamples,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q, err := parseWhoQuery(args[0])
+			if err != nil {
+				return err
+			}
+			return runWho(cmd.Context(), q, args[0], servicesFile, asJSON, stdout, cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON output")
+	cmd.Flags().StringVar(&servicesFile, "services", "", "extra service names in /etc/services syntax")
+	return cmd
+}
+
+// parseWhoQuery parses PORT, :PORT, ADDR:PORT or [IPv6]:PORT, each
+// optionally followed by /tcp or /udp.
+func parseWhoQuery(arg string) (whoQuery, error) {
+	var q whoQuery
+	target := arg
+	if i := strings.LastIndexByte(arg, '/'); i >= 0 {
+		target, q.proto = arg[:i], strings.ToLower(arg[i+1:])
+		if q.proto != "tcp" && q.proto != "udp" {
+			return q, usagef("invalid protocol %q in %q: accepted: tcp, udp", arg[i+1:], arg)
+		}
+	}
+	const accepted = "accepted: PORT, :PORT, ADDR:PORT or [IPv6]:PORT, optionally followed by /tcp or /udp"
+	if !strings.Contains(target, ":") || strings.HasPrefix(target, ":") && strings.Count(target, ":") == 1 {
+		port, err := parsePort(target)
+		if err != nil {
+			return q, usagef("invalid port %q in %q: %s", target, arg, accepted)
+		}
+		q.port = port
+		return q, nil
+	}
+	ap, err := netip.ParseAddrPort(target)
+	if err != nil || ap.Port() == 0 {
+		return q, usagef("invalid address and port %q: %s", arg, accepted)
+	}
+	q.addr, q.port = ap.Addr().Unmap(), ap.Port()
+	return q, nil
+}
+
+// String is the query as shown in messages: "8080/tcp", "127.0.0.1:80".
+func (q whoQuery) String() string {
+	s := fmt.Sprint(q.port)
+	if q.addr.IsValid() {
+		s = netip.AddrPortFrom(q.addr, q.port).String()
+	}
+	if q.proto != "" {
+		s += "/" + q.proto
+	}
+	return s
+}
+
+// matches reports whether s is on the queried address and port: either end
+// is ADDR:PORT, or s listens on every address at PORT in a family that
+// includes ADDR (an IPv6 wildcard may be dual-stack).
+func (q whoQuery) matches(s *collector.Socket) bool {
+	if !q.addr.IsValid() {
+		return s.Local.Port() == q.port || s.Remote.Port() == q.port
+	}
+	if s.Remote.Port() == q.port && s.Remote.Addr().Unmap() == q.addr {
+		return true
+	}
+	if s.Local.Port() != q.port {
+		return false
+	}
+	local := s.Local.Addr().Unmap()
+	if local == q.addr {
+		return true
+	}
+	return local.IsUnspecified() && (local.Is6() || q.addr.Is4())
+}
+
+func runWho(ctx context.Context, q whoQuery, arg, servicesFile string, asJSON bool, stdout, stderr io.Writer) error {
+	reg, err := loadRegistry(servicesFile, stderr)
+	if err != nil {
+		return err
+	}
+	opts := collector.Options{
+		Source: collector.SourceAuto,
+		Owners: true,
+		// The port goes to the kernel as a filter; the address is checked
+		// here, since a wildcard listener answers for it too.
+		Filter: collector.Filter{States: collector.AllStates, Port: q.port},
+	}
+	if q.proto != "" {
+		p, _ := collector.ParseProto(q.proto)
+		opts.Protos = []collector.Proto{p}
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	snap, err := collect(ctx, &listFlags{}, opts)
+	if err != nil {
+		return err
+	}
+	for _, w := range snap.Warnings {
+		fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(w))
+	}
+	snap.Sockets = slices.DeleteFunc(snap.Sockets, func(s collector.Socket) bool { return !q.matches(&s) })
+
+	users := newUserCache()
+	who := &render.Who{Query: arg, Port: q.port, Snapshot: snap, Root: os.Geteuid() == 0}
+	if q.proto != "" {
+		who.Services = []services.Info{reg.Lookup(q.proto, q.port)}
+	} else {
+		who.Services = reg.LookupAll(q.port)
+	}
+	who.Processes = ownerDetails(snap.Sockets, process.NewReader(""), users.name)
+
+	ropts := render.Options{Services: reg, UserName: users.name}
+	err = writeBuffered(stdout, func(out io.Writer) error {
+		if asJSON {
+			return render.WhoJSON(out, who, ropts)
+		}
+		if len(snap.Sockets) == 0 {
+			return nil
+		}
+		return render.WhoText(out, who, ropts, time.Now())
+	})
+	if err != nil {
+		return err
+	}
+	if len(snap.Sockets) == 0 {
+		msg := "nothing is on port " + q.String()
+		if asJSON {
+			msg = ""
+		}
+		return &findingsError{msg: msg}
+	}
+	return nil
+}
+
+// ownerDetails looks up every process that owns one of socks, by PID.
+func ownerDetails(socks []collector.Socket, r *process.Reader, userName func(int) string) []render.WhoProcess {
+	names := map[int]string{}
+	for i := range socks {
+		for _, o := range socks[i].Owners {
+			names[o.PID] = o.Process
+		}
+	}
+	pids := make([]int, 0, len(names))
+	for pid := range names {
+		pids = append(pids, pid)
+	}
+	slices.Sort(pids)
+	var out []render.WhoProcess
+	for _, pid := range pids {
+		info, err := r.Lookup(pid)
+		p := render.WhoProcess{Info: info}
+		if err != nil {
+			p.Info = process.Info{PID: pid, Name: names[pid], UID: -1, RealUID: -1}
+			p.Err = err.Error()
+			if errors.Is(err, process.ErrNotFound) {
+				p.Err = "the process exited after its sockets were read"
+			}
+			out = append(out, p)
+			continue
+		}
+		p.User = userName(info.UID)
+		p.Parents, _ = r.Parents(pid)
+		out = append(out, p)
+	}
+	return out
+}
