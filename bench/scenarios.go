@@ -78,6 +78,12 @@ func scenarios(portwatch string, tools map[string]string, port int) []scenario {
 				tool("lsof", "-nP", "-iTCP:"+p)},
 		},
 		{
+			Name: "who owns one port",
+			Note: "port " + p + "; portwatch who also reads each owner's command line, executable, user, start time, parents and cgroup",
+			Commands: []command{pw("who", p+"/tcp"), tool("ss", "-tanp", "sport = :"+p),
+				tool("lsof", "-nP", "-iTCP:"+p)},
+		},
+		{
 			Name:     "JSON",
 			Note:     "ss has no JSON output: compared with its plain table",
 			Commands: []command{pw("-tan", "--json"), tool("ss", "-tan")},

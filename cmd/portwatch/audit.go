@@ -83,7 +83,7 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usagef("invalid --fail-on %q: %v", f.failOn, err)
 	}
-	rules, err := loadRules(f.rulesFile)
+	rules, err := loadRules(f.rulesFile, stderr)
 	if err != nil {
 		return err
 	}
@@ -196,8 +196,11 @@ func auditListeners(socks []collector.Socket, reg *services.Registry, r *process
 }
 
 // loadRules returns the built-in rules amended by the user's rules file:
-// --rules FILE (which must exist), else the default path when it exists.
-func loadRules(explicit string) (*audit.Rules, error) {
+// --rules FILE (which must exist and be readable), else the default path
+// when it exists. A default file that cannot be read (HOME still pointing
+// at another user's directory after sudo or setpriv) is a warning; a rules
+// file that does not parse is always an error.
+func loadRules(explicit string, stderr io.Writer) (*audit.Rules, error) {
 	rules := audit.Builtin()
 	path := explicit
 	if path == "" {
@@ -210,6 +213,9 @@ func loadRules(explicit string) (*audit.Rules, error) {
 	switch {
 	case err == nil:
 	case explicit == "" && errors.Is(err, fs.ErrNotExist):
+		return rules, nil
+	case explicit == "":
+		fmt.Fprintf(stderr, "portwatch: warning: %s; using the built-in rules\n", render.Sanitize(err.Error()))
 		return rules, nil
 	default:
 		return nil, usagef("cannot read rules file: %v", err)

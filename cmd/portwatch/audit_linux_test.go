@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/portwatch/portwatch/services"
 )
 
@@ -186,6 +188,42 @@ func startAuditHost(t *testing.T) *auditHost {
 	return h
 }
 
+// moveToCgroup moves pid into a new cgroup v2 group called name, and back
+// to the root group when the test ends. Without a cgroup v2 hierarchy it
+// returns false, or fails when PORTWATCH_REQUIRE_ROOT=1.
+func moveToCgroup(t *testing.T, pid int, name string) bool {
+	t.Helper()
+	root := ""
+	for _, dir := range []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
+		var fs unix.Statfs_t
+		if unix.Statfs(dir, &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC {
+			root = dir
+			break
+		}
+	}
+	if root == "" {
+		if os.Getenv("PORTWATCH_REQUIRE_ROOT") == "1" {
+			t.Fatal("no cgroup v2 hierarchy mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified")
+		}
+		t.Log("no cgroup v2 hierarchy: systemd units not checked")
+		return false
+	}
+	group := filepath.Join(root, name)
+	if err := os.Mkdir(group, 0o755); err != nil {
+		t.Fatalf("cannot make a test cgroup: %v", err)
+	}
+	t.Cleanup(func() {
+		os.WriteFile(filepath.Join(root, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0)
+		if err := os.Remove(group); err != nil {
+			t.Errorf("removing test cgroup: %v", err)
+		}
+	})
+	if err := os.WriteFile(filepath.Join(group, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+		t.Fatalf("moving %d into %s: %v", pid, group, err)
+	}
+	return true
+}
+
 // The JSON of portwatch who, as a user reads it.
 type whoOutput struct {
 	Query    string `json:"query"`
@@ -205,6 +243,7 @@ type whoOutput struct {
 		UID       int       `json:"uid"`
 		User      string    `json:"user"`
 		Start     time.Time `json:"start"`
+		Unit      string    `json:"unit"`
 		Parents   []struct {
 			PID  int    `json:"pid"`
 			Name string `json:"name"`
@@ -247,6 +286,16 @@ func TestWhoLive(t *testing.T) {
 	}
 	if len(out.Services) != 2 {
 		t.Errorf("who PORT without a protocol: registry entries %+v, want tcp and udp", out.Services)
+	}
+
+	// The systemd unit comes from the process's cgroup: put the server in
+	// a cgroup named like a unit.
+	unit := fmt.Sprintf("portwatch-who-%d.service", os.Getpid())
+	if moveToCgroup(t, h.normal.pid, unit) {
+		out, _ := who(t, strconv.Itoa(h.loopback))
+		if len(out.Processes) != 1 || out.Processes[0].Unit != unit {
+			t.Errorf("who %d after moving its owner into cgroup %s: processes %+v", h.loopback, unit, out.Processes)
+		}
 	}
 
 	// The text form says the same for people.
@@ -295,6 +344,21 @@ func TestWhoLive(t *testing.T) {
 	if r.code != 3 || r.stdout != "" || r.stderr != fmt.Sprintf("portwatch: nothing is on port %d/udp\n", h.loopback) {
 		t.Errorf("who %d/udp: exit %d, stdout %q, stderr %q; want 3 and one line", h.loopback, r.code, r.stdout, r.stderr)
 	}
+	// A normal user sees root's sockets and is told why their owners are
+	// hidden and what to do.
+	asNobody := func(args ...string) result {
+		return runCmd(t, exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", binPath}, args...)...))
+	}
+	r = asNobody("who", strconv.Itoa(h.loopback))
+	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("127.0.0.1:%d", h.loopback)) ||
+		!strings.Contains(r.stdout, "-(permission)") || !strings.Contains(r.stdout, "run as root") {
+		t.Errorf("who %d as nobody: exit %d, want the socket, -(permission) and advice:\n%s%s", h.loopback, r.code, r.stdout, r.stderr)
+	}
+	r = asNobody("audit", "--fail-on", "none")
+	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("127.0.0.1:%d", h.loopback)) || !strings.Contains(r.stderr, "run as root") {
+		t.Errorf("audit as nobody: exit %d, want root's listeners and a note on hidden owners:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
 	for _, bad := range []string{"0", "70000", "80/sctp", "localhost:80", "1.2.3.4", "::1:80", ""} {
 		r := portwatch(t, "who", bad)
 		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "accepted") {
