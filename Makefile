@@ -20,7 +20,10 @@ FUZZ_TARGETS := collector:FuzzParseProcNet:30000x collector:FuzzParseSockDiag:50
                 process:FuzzParseStat:20000x process:FuzzParseCgroup:20000x process:FuzzParseStatus:20000x \
                 process:FuzzUnitAndContainer:20000x process:FuzzParseAuxv:20000x
 
-.PHONY: build run test unit lint fuzz fuzz-short generate clean bench
+# Every platform portwatch is built for: `make cross` builds and vets each.
+CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 windows/amd64
+
+.PHONY: build run test unit lint fuzz fuzz-short generate clean bench cross
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/portwatch
@@ -56,6 +59,15 @@ fuzz:
 	  IFS=: read -r pkg fn budget <<< "$$t"; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
+	done
+
+cross:
+	@set -e; for t in $(CROSS_TARGETS); do \
+	  os=$${t%/*}; arch=$${t#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
+	  echo "cross $$os/$$arch"; \
+	  GOOS=$$os GOARCH=$$arch $(GO) vet ./...; \
+	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" \
+	    -o bin/cross/$$os-$$arch/portwatch$$ext ./cmd/portwatch; \
 	done
 
 generate:

@@ -111,3 +111,17 @@ func New(opts Options) (Collector, error) {
 	}
 	return newCollector(opts)
 }
+
+// tables lists the (proto, family) tables the options select, in the order
+// they are read.
+func (o *Options) tables() [][2]uint8 {
+	var out [][2]uint8
+	for _, p := range []Proto{ProtoTCP, ProtoUDP} {
+		for _, f := range []Family{FamilyIPv4, FamilyIPv6} {
+			if o.WantProto(p) && o.WantFamily(f) {
+				out = append(out, [2]uint8{uint8(p), uint8(f)})
+			}
+		}
+	}
+	return out
+}
