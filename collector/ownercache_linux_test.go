@@ -1,7 +1,9 @@
 package collector
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // ownersOf returns "pid/fd" for every owner of each socket.
@@ -248,6 +251,7 @@ func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
 	}
 	f.Close()
 	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	waitStill(t, sleeper.Process.Pid)
 	check("a second holder")
 	check("steady with a second holder")
 	if p := c.procs[sleeper.Process.Pid]; p == nil || p.reads != 0 || len(p.fds) < 4 || (fdCountInStat(t) && !p.skipped) {
@@ -269,6 +273,37 @@ func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
 	file.Close()
 	listen()
 	check("file fd reused by a socket")
+}
+
+// waitStill waits until pid is asleep with the same open fds on two looks
+// 50ms apart: a new process's dynamic loader opens and closes files before
+// main runs, which would make its first listing differ from the next.
+func waitStill(t *testing.T, pid int) {
+	t.Helper()
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	look := func() string {
+		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		ents, _ := os.ReadDir(dir)
+		names := []string{}
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		state := ""
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+			state = string(stat[i+2])
+		}
+		return state + " " + strings.Join(names, ",")
+	}
+	prev := look()
+	for range 100 {
+		time.Sleep(50 * time.Millisecond)
+		now := look()
+		if now == prev && strings.HasPrefix(now, "S ") {
+			return
+		}
+		prev = now
+	}
+	t.Fatalf("process %d never settled: %s", pid, prev)
 }
 
 // fdCountInStat reports whether this kernel gives the number of open fds
