@@ -18,12 +18,15 @@ FUZZ_TARGETS := collector:FuzzParseProcNet:30000x collector:FuzzParseSockDiag:50
                 services:FuzzParseMatchesReference:30000x \
                 audit:FuzzParseRules:20000x audit:FuzzParseBaseline:20000x \
                 process:FuzzParseStat:20000x process:FuzzParseCgroup:20000x process:FuzzParseStatus:20000x \
-                process:FuzzUnitAndContainer:20000x process:FuzzParseAuxv:20000x
+                process:FuzzUnitAndContainer:20000x process:FuzzParseAuxv:20000x \
+                collector:FuzzDecodeTCPTable:20000x collector:FuzzDecodeUDPTable:20000x \
+                collector:FuzzDecodeDarwinPcblist:20000x collector:FuzzDecodeFreeBSDPcblist:20000x \
+                collector:FuzzDecodeFreeBSDXfile:20000x collector:FuzzDecodeFreeBSDProcNames:20000x
 
 # Every platform portwatch is built for: `make cross` builds and vets each.
 CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 windows/amd64
 
-.PHONY: build run test unit lint fuzz fuzz-short generate clean bench cross
+.PHONY: build run test unit lint fuzz fuzz-short generate clean bench cross test-windows
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/portwatch
@@ -69,6 +72,12 @@ cross:
 	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" \
 	    -o bin/cross/$$os-$$arch/portwatch$$ext ./cmd/portwatch; \
 	done
+
+# The Windows build tested under Wine on this Linux machine: installs wine64
+# and mingw-w64 when missing, makes a Wine prefix in bin/windows, runs the
+# collector tests and portwatch.exe under wine64 (.ci/windows/test-windows.sh).
+test-windows:
+	GO="$(GO)" ./.ci/windows/test-windows.sh
 
 generate:
 	$(GO) generate ./...

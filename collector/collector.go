@@ -125,3 +125,14 @@ func (o *Options) tables() [][2]uint8 {
 	}
 	return out
 }
+
+// tableName names a table in messages: tcp4, tcp6, udp4, udp6.
+func tableName(p Proto, f Family) string {
+	switch f {
+	case FamilyIPv4:
+		return p.String() + "4"
+	case FamilyIPv6:
+		return p.String() + "6"
+	}
+	return p.String() + "-" + f.String()
+}

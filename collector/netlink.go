@@ -94,17 +94,6 @@ var errDumpInterrupted = errors.New("dump interrupted by a change of the socket 
 // the errno and wraps unix.Errno, so errors.Is works there.
 var errnoError = func(errno int64) error { return fmt.Errorf("errno %d", errno) }
 
-// diagTableName names a table in messages: tcp4, tcp6, udp4, udp6.
-func diagTableName(p Proto, f Family) string {
-	switch f {
-	case FamilyIPv4:
-		return p.String() + "4"
-	case FamilyIPv6:
-		return p.String() + "6"
-	}
-	return p.String() + "-" + f.String()
-}
-
 // diagFamilyProto returns the kernel's address family and protocol numbers
 // for a table.
 func diagFamilyProto(p Proto, f Family) (family, protocol uint8, ok bool) {
@@ -331,7 +320,7 @@ func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out 
 		rest := len(buf) - off
 		if rest < nlmsgHdrLen {
 			return out, false, fmt.Errorf("netlink %s message at offset %d: truncated header: %d bytes left, a header needs %d",
-				diagTableName(p, f), at, rest, nlmsgHdrLen)
+				tableName(p, f), at, rest, nlmsgHdrLen)
 		}
 		h := buf[off:]
 		msgLen := ne.Uint32(h[0:])
@@ -340,7 +329,7 @@ func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out 
 		msgSeq := ne.Uint32(h[8:])
 		if msgLen < nlmsgHdrLen || uint64(msgLen) > uint64(rest) {
 			return out, false, fmt.Errorf("netlink %s message at offset %d: bad length %d (%d bytes left, a header needs %d)",
-				diagTableName(p, f), at, msgLen, rest, nlmsgHdrLen)
+				tableName(p, f), at, msgLen, rest, nlmsgHdrLen)
 		}
 		body := buf[off+nlmsgHdrLen : off+int(msgLen)]
 		// The last message may come without its padding.
@@ -356,13 +345,13 @@ func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out 
 		case sockDiagByFamily:
 			if len(body) < inetDiagMsgLen {
 				warnf(warn, "netlink %s message at offset %d: inet_diag_msg is %d bytes, want %d; skipped",
-					diagTableName(p, f), at, len(body), inetDiagMsgLen)
+					tableName(p, f), at, len(body), inetDiagMsgLen)
 				continue
 			}
 			var s Socket
 			if !decodeInetDiagMsg(body, p, &s) {
 				warnf(warn, "netlink %s message at offset %d: unknown address family %d; skipped",
-					diagTableName(p, f), at, body[idmFamily])
+					tableName(p, f), at, body[idmFamily])
 				continue
 			}
 			if filt == nil || filt.Match(&s) {
@@ -374,7 +363,7 @@ func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out 
 			if len(body) >= 4 {
 				if errno := int32(ne.Uint32(body)); errno != 0 {
 					return out, true, fmt.Errorf("netlink %s message at offset %d: dump ended with %w",
-						diagTableName(p, f), at, errnoError(absErrno(errno)))
+						tableName(p, f), at, errnoError(absErrno(errno)))
 				}
 			}
 			if interrupted {
@@ -385,7 +374,7 @@ func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out 
 			// struct nlmsgerr: a negative errno, then the request's header.
 			if len(body) < 4 {
 				return out, true, fmt.Errorf("netlink %s message at offset %d: truncated NLMSG_ERROR (%d bytes)",
-					diagTableName(p, f), at, len(body))
+					tableName(p, f), at, len(body))
 			}
 			errno := int32(ne.Uint32(body))
 			if errno == 0 { // an acknowledgement ends the request too
@@ -395,14 +384,14 @@ func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out 
 				return out, true, nil
 			}
 			return out, true, fmt.Errorf("netlink %s message at offset %d: kernel returned %w",
-				diagTableName(p, f), at, errnoError(absErrno(errno)))
+				tableName(p, f), at, errnoError(absErrno(errno)))
 		case nlmsgOverrun:
 			return out, false, fmt.Errorf("netlink %s message at offset %d: NLMSG_OVERRUN, data was lost",
-				diagTableName(p, f), at)
+				tableName(p, f), at)
 		default:
 			if typ >= nlmsgMinType {
 				warnf(warn, "netlink %s message at offset %d: unexpected message type %d; skipped",
-					diagTableName(p, f), at, typ)
+					tableName(p, f), at, typ)
 			}
 			// NLMSG_NOOP and other reserved control types carry nothing.
 		}
