@@ -104,7 +104,7 @@ func (d *sockDiag) close() {
 func (d *sockDiag) dump(p Proto, f Family, filt *Filter, out []Socket, warn func(string)) ([]Socket, error) {
 	family, protocol, ok := diagFamilyProto(p, f)
 	if !ok {
-		return out, fmt.Errorf("netlink dump of %s: no such table", diagTableName(p, f))
+		return out, fmt.Errorf("netlink dump of %s: no such table", tableName(p, f))
 	}
 	var states StateSet
 	if filt != nil {
@@ -118,7 +118,7 @@ func (d *sockDiag) dump(p Proto, f Family, filt *Filter, out []Socket, warn func
 // dump again, dropping what it had read, when the kernel flags it as
 // interrupted. Warnings of a dropped attempt are dropped with it.
 func (d *sockDiag) dumpTable(t diagTable, mask uint32, filt *Filter, out []Socket, warn func(string)) ([]Socket, error) {
-	name := diagTableName(t.p, t.f)
+	name := tableName(t.p, t.f)
 	if mask == 0 {
 		return out, nil // no state the kernel could report was asked for
 	}
