@@ -24,7 +24,9 @@ FUZZ_TARGETS := collector:FuzzParseProcNet:30000x collector:FuzzParseSockDiag:50
                 collector:FuzzDecodeFreeBSDXfile:20000x collector:FuzzDecodeFreeBSDProcNames:20000x
 
 # Every platform portwatch is built for: `make cross` builds and vets each.
-CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 windows/amd64
+# openbsd/amd64 stands for the platforms without a collector: the binary
+# must still build there and say at run time that it is not supported.
+CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 windows/amd64 openbsd/amd64
 
 .PHONY: build run test unit lint fuzz fuzz-short generate clean bench cross test-windows
 

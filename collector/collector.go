@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 )
@@ -135,4 +136,10 @@ func tableName(p Proto, f Family) string {
 		return p.String() + "6"
 	}
 	return p.String() + "-" + f.String()
+}
+
+// unsupportedOS is the error of New on an operating system portwatch has
+// no collector for; it wraps errors.ErrUnsupported.
+func unsupportedOS(goos string) error {
+	return fmt.Errorf("portwatch has no socket collector for %s (supported: linux, windows, darwin, freebsd): %w", goos, errors.ErrUnsupported)
 }

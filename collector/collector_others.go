@@ -2,12 +2,8 @@
 
 package collector
 
-import (
-	"errors"
-	"fmt"
-	"runtime"
-)
+import "runtime"
 
 func newCollector(Options) (Collector, error) {
-	return nil, fmt.Errorf("portwatch has no socket collector for %s yet: %w", runtime.GOOS, errors.ErrUnsupported)
+	return nil, unsupportedOS(runtime.GOOS)
 }
