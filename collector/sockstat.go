@@ -25,7 +25,7 @@ func parseSockstat(data []byte) (tcp, udp int) {
 				if string(fields[i]) == name {
 					n := 0
 					for _, c := range fields[i+1] {
-						if c < '0' || c > '9' || n > 1<<40 {
+						if c < '0' || c > '9' || n > 1<<28 {
 							return 0
 						}
 						n = n*10 + int(c-'0')
