@@ -132,37 +132,18 @@ const (
 // Offsets in struct xtcpcb_n (bsd/netinet/tcp_var.h): xt_len, xt_kind,
 // t_segq u64, t_dupacks i32, t_timer[TCPT_NTIMERS_EXT = 4] i32, t_state i32.
 const (
-	dwXtStateOff  = 36
-	dwXtcpcbNMin  = 40
-	dwTcpsClosed  = 0  // TCPS_CLOSED (bsd/netinet/tcp_fsm.h)
-	dwTcpsTimeMax = 10 // TCPS_TIME_WAIT, the highest state
+	dwXtStateOff = 36
+	dwXtcpcbNMin = 40
 )
-
-// darwinTCPStates translates XNU's TCPS_* numbering (bsd/netinet/tcp_fsm.h)
-// into State. A CLOSED socket is bound (or not even that) but neither
-// listening nor connected: StateBoundInactive, which the default state set
-// leaves out as Linux and Windows do.
-var darwinTCPStates = [dwTcpsTimeMax + 1]State{
-	dwTcpsClosed: StateBoundInactive, // TCPS_CLOSED
-	1:            StateListen,        // TCPS_LISTEN
-	2:            StateSynSent,       // TCPS_SYN_SENT
-	3:            StateSynRecv,       // TCPS_SYN_RECEIVED
-	4:            StateEstablished,   // TCPS_ESTABLISHED
-	5:            StateCloseWait,     // TCPS_CLOSE_WAIT
-	6:            StateFinWait1,      // TCPS_FIN_WAIT_1
-	7:            StateClosing,       // TCPS_CLOSING
-	8:            StateLastAck,       // TCPS_LAST_ACK
-	9:            StateFinWait2,      // TCPS_FIN_WAIT_2
-	10:           StateTimeWait,      // TCPS_TIME_WAIT
-}
 
 // darwinTCPState returns the State of an XNU t_state, StateUnknown for a
 // number XNU does not define.
 func darwinTCPState(t int32) State {
-	if t < 0 || t > dwTcpsTimeMax {
+	st, ok := bsdTCPState(t)
+	if !ok {
 		return StateUnknown
 	}
-	return darwinTCPStates[t]
+	return st
 }
 
 // darwinMinGroupLen is the fewest bytes one socket's records take, used to

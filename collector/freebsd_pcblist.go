@@ -114,25 +114,6 @@ const (
 	fbsdInpIPv6 = 0x2 // INP_IPV6
 )
 
-// freebsdTCPStates translates FreeBSD's TCPS_* (netinet/tcp_fsm.h) into
-// State. TCPS_CLOSED is a socket that is neither listening nor connected
-// (created, bound, or dropped and not yet closed by its process): Linux
-// lists such sockets only when asked for them, as BOUND_INACTIVE, so it
-// maps there and is left out of the default view the same way.
-var freebsdTCPStates = [...]State{
-	0:  StateBoundInactive, // TCPS_CLOSED
-	1:  StateListen,        // TCPS_LISTEN
-	2:  StateSynSent,       // TCPS_SYN_SENT
-	3:  StateSynRecv,       // TCPS_SYN_RECEIVED
-	4:  StateEstablished,   // TCPS_ESTABLISHED
-	5:  StateCloseWait,     // TCPS_CLOSE_WAIT
-	6:  StateFinWait1,      // TCPS_FIN_WAIT_1
-	7:  StateClosing,       // TCPS_CLOSING
-	8:  StateLastAck,       // TCPS_LAST_ACK
-	9:  StateFinWait2,      // TCPS_FIN_WAIT_2
-	10: StateTimeWait,      // TCPS_TIME_WAIT
-}
-
 // freebsdPcb is one decoded pcb record: the socket as the table shows it,
 // and the kernel address of its struct socket for the join with kern.file.
 type freebsdPcb struct {
@@ -267,10 +248,11 @@ func decodeFreeBSDRecord(rec []byte, p Proto) (pc freebsdPcb, skip string, err e
 	}
 
 	if p == ProtoTCP {
-		if tstate < 0 || int(tstate) >= len(freebsdTCPStates) {
+		st, ok := bsdTCPState(tstate)
+		if !ok {
 			return pc, fmt.Sprintf("unknown TCP state %d", tstate), nil
 		}
-		s.State = freebsdTCPStates[tstate]
+		s.State = st
 	} else if s.Remote.Addr().IsUnspecified() {
 		s.State = StateClose
 	} else {
