@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"time"
 )
 
 // Collector reads the socket table.
@@ -142,4 +144,19 @@ func tableName(p Proto, f Family) string {
 // no collector for; it wraps errors.ErrUnsupported.
 func unsupportedOS(goos string) error {
 	return fmt.Errorf("portwatch has no socket collector for %s (supported: linux, windows, darwin, freebsd): %w", goos, errors.ErrUnsupported)
+}
+
+// newSnapshot starts a snapshot of this host taken now from source, and
+// returns it with the function that records a warning in it and passes the
+// warning on to o.Warn.
+func (o *Options) newSnapshot(source Source) (*Snapshot, func(string)) {
+	snap := &Snapshot{Time: time.Now(), Source: source}
+	snap.Host, _ = os.Hostname()
+	warn := func(msg string) {
+		snap.Warnings = append(snap.Warnings, msg)
+		if o.Warn != nil {
+			o.Warn(msg)
+		}
+	}
+	return snap, warn
 }

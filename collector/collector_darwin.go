@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,14 +30,7 @@ func newCollector(opts Options) (Collector, error) {
 
 // Collect implements Collector.
 func (c *darwinCollector) Collect(ctx context.Context) (*Snapshot, error) {
-	snap := &Snapshot{Time: time.Now(), Source: SourceSysctl}
-	snap.Host, _ = os.Hostname()
-	warn := func(msg string) {
-		snap.Warnings = append(snap.Warnings, msg)
-		if c.opts.Warn != nil {
-			c.opts.Warn(msg)
-		}
-	}
+	snap, warn := c.opts.newSnapshot(SourceSysctl)
 
 	var firstErr error
 	read := 0

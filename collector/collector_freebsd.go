@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,14 +38,7 @@ func newCollector(opts Options) (Collector, error) {
 
 // Collect implements Collector.
 func (c *freebsdCollector) Collect(ctx context.Context) (*Snapshot, error) {
-	snap := &Snapshot{Time: time.Now(), Source: SourceSysctl}
-	snap.Host, _ = os.Hostname()
-	warn := func(msg string) {
-		snap.Warnings = append(snap.Warnings, msg)
-		if c.opts.Warn != nil {
-			c.opts.Warn(msg)
-		}
-	}
+	snap, warn := c.opts.newSnapshot(SourceSysctl)
 
 	var pcbs []freebsdPcb
 	var firstErr error

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 )
 
 // linuxCollector reads sock_diag over netlink, or /proc/net as a fallback,
@@ -30,14 +29,7 @@ func newCollector(opts Options) (Collector, error) {
 
 // Collect implements Collector.
 func (c *linuxCollector) Collect(ctx context.Context) (*Snapshot, error) {
-	snap := &Snapshot{Time: time.Now()}
-	snap.Host, _ = os.Hostname()
-	warn := func(msg string) {
-		snap.Warnings = append(snap.Warnings, msg)
-		if c.opts.Warn != nil {
-			c.opts.Warn(msg)
-		}
-	}
+	snap, warn := c.opts.newSnapshot(SourceAuto)
 
 	var err error
 	switch c.opts.Source {

@@ -9,9 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -51,14 +49,7 @@ func newCollector(opts Options) (Collector, error) {
 
 // Collect implements Collector.
 func (c *windowsCollector) Collect(ctx context.Context) (*Snapshot, error) {
-	snap := &Snapshot{Time: time.Now(), Source: SourceIPHelper}
-	snap.Host, _ = os.Hostname()
-	warn := func(msg string) {
-		snap.Warnings = append(snap.Warnings, msg)
-		if c.opts.Warn != nil {
-			c.opts.Warn(msg)
-		}
-	}
+	snap, warn := c.opts.newSnapshot(SourceIPHelper)
 
 	c.mu.Lock()
 	var pids []uint32
