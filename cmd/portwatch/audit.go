@@ -109,7 +109,7 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	listening, _ := collector.ParseStates("listening")
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	snap, err := collect(ctx, &listFlags{}, collector.Options{
+	snap, err := collect(ctx, "", collector.Options{
 		Source: collector.SourceAuto, Owners: true, Filter: collector.Filter{States: listening},
 	})
 	if err != nil {

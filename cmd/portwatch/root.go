@@ -163,7 +163,7 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	snap, err := collect(ctx, f, opts)
+	snap, err := collect(ctx, f.replay, opts)
 	if err != nil {
 		return err
 	}
@@ -306,10 +306,11 @@ func stateFilter(f *listFlags) collector.StateSet {
 	}
 }
 
-// collect reads the socket table from the kernel, or from --replay.
-func collect(ctx context.Context, f *listFlags, opts collector.Options) (*collector.Snapshot, error) {
-	if f.replay != "" {
-		return replay(f.replay, opts)
+// collect reads the socket table from the kernel, or from the snapshot
+// file replayPath when it is not "" (--replay).
+func collect(ctx context.Context, replayPath string, opts collector.Options) (*collector.Snapshot, error) {
+	if replayPath != "" {
+		return replay(replayPath, opts)
 	}
 	c, err := collector.New(opts)
 	if err != nil {

@@ -142,7 +142,7 @@ func runWho(ctx context.Context, q whoQuery, arg, servicesFile string, asJSON bo
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	snap, err := collect(ctx, &listFlags{}, opts)
+	snap, err := collect(ctx, "", opts)
 	if err != nil {
 		return err
 	}
