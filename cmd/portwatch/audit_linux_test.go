@@ -359,8 +359,8 @@ func TestWhoLive(t *testing.T) {
 		t.Errorf("audit as nobody: exit %d, want root's listeners and a note on hidden owners:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
-	for _, bad := range []string{"0", "70000", "80/sctp", "localhost:80", "1.2.3.4", "::1:80", ""} {
-		r := portwatch(t, "who", bad)
+	for _, bad := range [][]string{{"0"}, {"70000"}, {"80/sctp"}, {"localhost:80"}, {"1.2.3.4"}, {"::1:80"}, {""}, {}, {"80", "443"}} {
+		r := portwatch(t, append([]string{"who"}, bad...)...)
 		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "accepted") {
 			t.Errorf("who %q: exit %d, stderr %q; want 2 and one line saying what is accepted", bad, r.code, r.stderr)
 		}

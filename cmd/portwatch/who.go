@@ -50,7 +50,12 @@ every address (0.0.0.0, ::) that accept connections to it.
 
 Exit status: 0 when something is on the port, 3 when nothing is.`,
 		Example: whoExamples,
-		Args:    cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("who takes one port (accepted: PORT[/PROTO], :PORT or ADDR:PORT), e.g. portwatch who 8080")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q, err := parseWhoQuery(args[0])
 			if err != nil {
