@@ -21,7 +21,6 @@ type AuditMeta struct {
 	FailOn   string           // the policy as given, e.g. "new,high"
 	Warnings []string         // partial failures of the collection
 	Color    bool             // colour severities and changes (terminals only)
-	Root     bool             // the audit ran as root (explains hidden owners)
 	Report   *audit.Report    // the audit
 }
 

@@ -136,7 +136,7 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	rep := audit.Evaluate(listeners, rules, base)
 
 	meta := &render.AuditMeta{Time: snap.Time, Host: snap.Host, Baseline: f.baseline, Policy: policy,
-		FailOn: f.failOn, Warnings: snap.Warnings, Root: root, Report: rep,
+		FailOn: f.failOn, Warnings: snap.Warnings, Report: rep,
 		Color: isTerminal(stdout) && colorWanted()}
 	err = writeBuffered(stdout, func(out io.Writer) error {
 		if f.json {
