@@ -79,7 +79,17 @@ type Filter struct {
 	// Addr, when valid, keeps sockets whose local or remote address is Addr
 	// (IPv4-mapped IPv6 addresses compare equal to their IPv4 form).
 	Addr netip.Addr
+	// PIDs and Processes, when either is set, keep only the sockets that a
+	// process with one of these PIDs, or one of these names, holds. They
+	// are applied after the owner lookup (Options.Owners must be set), and
+	// the lookup then finds every holder of every socket, not only the
+	// first, so that a connection shared after fork is kept for each.
+	PIDs      []int
+	Processes []string
 }
+
+// OwnerFiltered reports whether the filter selects sockets by their owners.
+func (f *Filter) OwnerFiltered() bool { return len(f.PIDs) > 0 || len(f.Processes) > 0 }
 
 // Match reports whether s passes the filter.
 func (f *Filter) Match(s *Socket) bool {
