@@ -55,11 +55,13 @@ func (c *linuxCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		return nil, err
 	}
 	if c.opts.Owners {
-		find := findOwners
+		var err error
 		if c.owners != nil {
-			find = c.owners.find
+			err = c.owners.find(ctx, c.opts.procRoot(), snap.Sockets, warn)
+		} else {
+			err = findOwners(ctx, c.opts.procRoot(), snap.Sockets, c.opts.Filter.OwnerFiltered(), warn)
 		}
-		if err := find(ctx, c.opts.procRoot(), snap.Sockets, warn); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}

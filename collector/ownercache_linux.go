@@ -2,14 +2,10 @@ package collector
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
-	"sync"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,100 +27,106 @@ import (
 // cannot place (its holder's fds are hidden, or it is in another PID
 // namespace) is remembered, so it costs one full pass, not one per
 // refresh; a normal user's walk does not try for other users' sockets.
+//
+// A process can also let go of a socket that lives on in another holder
+// (dup2 over its fd, or close and reopen under the same number): nothing
+// in the listing changes. A socket whose holders are only known through
+// one (pid, fd) is gone when that fd lets go of it, unless its other
+// holder is out of sight, so the cache rereads the cached links of every
+// socket it finds in more than one place, each refresh; and, for holders
+// out of sight, a rotating share (1/auditPeriod) of every other cached
+// socket link, so that no cached owner outlives its fd by more than
+// auditPeriod refreshes.
 type ownerCache struct {
 	procs        map[int]*procFDs
 	lastWanted   map[uint64]int32 // the previous refresh's wanted sockets
 	unresolvable map[uint64]struct{}
-	// readlinks counts the links read by the latest refresh (tests).
-	readlinks int
-	// fullPasses counts the refreshes that needed a full pass (tests).
-	fullPasses int
-	// relists counts the refreshes that listed every process again after
-	// the quick pass (tests).
-	relists int
-	// skipped is the number of processes the latest quick pass did not
-	// list (tests).
-	skipped int
+	generation   uint64 // refreshes so far; picks the audited share
 }
 
-// procFDs is the cached fd table of one process.
-type procFDs struct {
-	pid     int
-	dirIno  uint64    // inode of /proc/<pid>: a recycled PID gets a new one
-	fds     []fdEntry // sorted by fd
-	reads   int       // links read by the latest refresh
-	listed  bool      // fds holds a listing of the fd directory
-	skipped bool      // the latest refresh took fds from the cache unlisted
-	denied  bool      // the fd table, or some of its links, could not be read
-	gone    bool      // the process exited
+// auditPeriod is how many refreshes the rotating recheck of cached socket
+// links takes to cover all of them.
+const auditPeriod = 32
+
+// refreshStats says what one refresh of the cache did.
+type refreshStats struct {
+	readlinks  int   // links read
+	fullPasses int   // passes that reread every link (0 or 1)
+	relists    int   // passes that listed every process again (0 or 1)
+	skipped    []int // PIDs taken from the cache without listing their fds
+	rechecked  int   // cached links reread to check their holder
+	dropped    int   // cached holders that had let go of their socket
 }
-
-// fdEntry is what one fd refers to.
-type fdEntry struct {
-	fd   int32
-	kind fdKind
-	ino  uint64 // socket inode when kind is fdSocket
-}
-
-type fdKind uint8
-
-const (
-	fdOther  fdKind = iota // not a socket
-	fdSocket               // a socket; ino is its inode
-	fdDenied               // the link could not be read
-)
 
 // find fills the owners of socks like findOwners, reusing and updating
 // the cache.
 func (c *ownerCache) find(ctx context.Context, procRoot string, socks []Socket, warn func(string)) error {
+	_, err := c.refresh(ctx, procRoot, socks, warn)
+	return err
+}
+
+// refresh is find, saying what it did.
+func (c *ownerCache) refresh(ctx context.Context, procRoot string, socks []Socket, warn func(string)) (refreshStats, error) {
+	var st refreshStats
 	wanted := make(map[uint64]int32, len(socks))
 	for i := range socks {
 		if socks[i].Inode != 0 {
 			wanted[socks[i].Inode] = int32(i)
 		}
 	}
-	procs, err := listProcs(procRoot)
+	dirs, err := listProcs(procRoot)
 	if err != nil {
-		return fmt.Errorf("cannot list processes in %s: %w", procRoot, err)
+		return st, fmt.Errorf("cannot list processes in %s: %w", procRoot, err)
 	}
 	if c.procs == nil {
 		c.procs = make(map[int]*procFDs)
 	}
-	next := make(map[int]*procFDs, len(procs))
-	jobs := make([]*procFDs, 0, len(procs))
-	for _, pd := range procs {
-		p := c.procs[pd.pid]
-		if p == nil || p.dirIno != pd.ino {
-			p = &procFDs{pid: pd.pid, dirIno: pd.ino}
+	next := make(map[int]*procFDs, len(dirs))
+	procs := make([]*procFDs, 0, len(dirs))
+	for _, d := range dirs {
+		p := c.procs[d.pid]
+		if p == nil || p.dirIno != d.ino {
+			p = &procFDs{pid: d.pid, dirIno: d.ino}
 		}
-		next[pd.pid] = p
-		jobs = append(jobs, p)
+		next[d.pid] = p
+		procs = append(procs, p)
 	}
 	c.procs = next
+	c.generation++
 
-	pass := &cachePass{procRoot: procRoot, nsocks: len(socks), wanted: wanted, lastWanted: c.lastWanted}
-	res, err := pass.run(ctx, jobs)
-	if err != nil {
-		return err
+	policy := &cachePolicy{procRoot: procRoot, wanted: wanted, lastWanted: c.lastWanted}
+	walk := &fdWalk{procRoot: procRoot, nsocks: len(socks), wanted: wanted, policy: policy}
+	pass := func() (*walkResult, error) {
+		res, err := walk.run(ctx, procs)
+		if err != nil {
+			return nil, err
+		}
+		st.readlinks += res.readlinks
+		c.recheck(procRoot, wanted, res, &st)
+		return res, nil
 	}
-	c.readlinks, c.skipped = res.readlinks, res.skipped
-	if res.skipped > 0 && c.needFullPass(socks, res) {
+	res, err := pass()
+	if err != nil {
+		return st, err
+	}
+	st.skipped = res.skipped
+	if len(res.skipped) > 0 && c.needFullPass(socks, res) {
 		// A new socket in a process whose fd count did not change (a
 		// file closed and a socket opened): list every process.
-		c.relists++
-		pass.relist = true
-		if res, err = pass.run(ctx, jobs); err != nil {
-			return err
+		st.relists++
+		policy.relist = true
+		if res, err = pass(); err != nil {
+			return st, err
 		}
-		c.readlinks += res.readlinks
 	}
-	if !res.readAll && c.needFullPass(socks, res) {
-		c.fullPasses++
-		pass.full = true
-		if res, err = pass.run(ctx, jobs); err != nil {
-			return err
+	readAll := res.trusted == 0
+	if !readAll && c.needFullPass(socks, res) {
+		st.fullPasses++
+		policy.full = true
+		if res, err = pass(); err != nil {
+			return st, err
 		}
-		c.readlinks += res.readlinks
+		readAll = true
 	}
 
 	// Remember the sockets nobody could be found for after reading every
@@ -134,7 +136,7 @@ func (c *ownerCache) find(ctx context.Context, procRoot string, socks []Socket, 
 		if res.found[idx] {
 			continue
 		}
-		if _, known := c.unresolvable[ino]; known || res.readAll || pass.full {
+		if _, known := c.unresolvable[ino]; known || readAll {
 			unresolvable[ino] = struct{}{}
 		}
 	}
@@ -149,13 +151,13 @@ func (c *ownerCache) find(ctx context.Context, procRoot string, socks []Socket, 
 		warn(msg)
 	}
 	attachOwners(socks, res.hits, res.comm, res.stats, os.Geteuid())
-	return nil
+	return st, nil
 }
 
 // needFullPass reports whether a wanted socket is still without an owner
 // for a reason a full pass could remove: it is new, and it is not another
 // user's socket that a normal user cannot see the holder of anyway.
-func (c *ownerCache) needFullPass(socks []Socket, res *passResult) bool {
+func (c *ownerCache) needFullPass(socks []Socket, res *walkResult) bool {
 	euid := os.Geteuid()
 	for i := range socks {
 		s := &socks[i]
@@ -173,203 +175,96 @@ func (c *ownerCache) needFullPass(socks []Socket, res *passResult) bool {
 	return false
 }
 
-// cachePass is one walk over the cached processes.
-type cachePass struct {
+// recheck rereads the links that res took from the cache for sockets
+// found in more than one place, and for this refresh's share of the
+// others, and drops the holders that no longer hold their socket (fixing
+// their cache entries, and recording what the fd holds now).
+func (c *ownerCache) recheck(procRoot string, wanted map[uint64]int32, res *walkResult, st *refreshStats) {
+	places := make(map[int32]int32) // socket index -> hits, for sockets with a cached hit
+	for _, h := range res.hits {
+		if h.cached {
+			places[h.sock] = 0
+		}
+	}
+	if len(places) == 0 {
+		return
+	}
+	for _, h := range res.hits {
+		if n, ok := places[h.sock]; ok {
+			places[h.sock] = n + 1
+		}
+	}
+	var rd fdWalker
+	rd.link = make([]byte, 64)
+	dirs := make(map[int]int) // pid -> open fd directory, or -1
+	defer func() {
+		for _, dfd := range dirs {
+			if dfd >= 0 {
+				unix.Close(dfd)
+			}
+		}
+	}()
+	kept := res.hits[:0]
+	var moved []ownerHit
+	for _, h := range res.hits {
+		if !h.cached || (places[h.sock] < 2 && !c.dueForAudit(h)) {
+			kept = append(kept, h)
+			continue
+		}
+		dfd, ok := dirs[int(h.pid)]
+		if !ok {
+			dfd, _ = unix.Open(procRoot+"/"+strconv.Itoa(int(h.pid))+"/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if dfd < 0 {
+				dfd = -1
+			}
+			dirs[int(h.pid)] = dfd
+		}
+		if dfd < 0 {
+			kept = append(kept, h) // exited or hidden since the pass: keep what it said
+			continue
+		}
+		st.rechecked++
+		e := rd.readEntryAt(dfd, h.fd)
+		if e.kind == fdSocket {
+			if idx, ok := wanted[e.ino]; ok && idx == h.sock {
+				kept = append(kept, h)
+				continue
+			}
+		}
+		st.dropped++
+		if p := c.procs[int(h.pid)]; p != nil {
+			if i, ok := slices.BinarySearchFunc(p.fds, h.fd, func(e fdEntry, fd int32) int { return int(e.fd - fd) }); ok {
+				p.fds[i] = e
+			}
+		}
+		if e.kind == fdSocket {
+			if idx, ok := wanted[e.ino]; ok {
+				moved = append(moved, ownerHit{sock: idx, pid: h.pid, fd: h.fd})
+			}
+		}
+	}
+	st.readlinks += rd.res.readlinks
+	res.hits = append(kept, moved...)
+	clear(res.found)
+	for _, h := range res.hits {
+		res.found[h.sock] = true
+	}
+}
+
+// dueForAudit reports whether this refresh rechecks the cached hit h
+// although its socket has no other known holder: a rotating share of
+// them, spread by socket index, PID and fd.
+func (c *ownerCache) dueForAudit(h ownerHit) bool {
+	return (uint64(h.sock)+uint64(h.pid)*31+uint64(h.fd)*7+c.generation)%auditPeriod == 0
+}
+
+// cachePolicy is the cache's walkPolicy for one refresh.
+type cachePolicy struct {
 	procRoot   string
-	nsocks     int
 	wanted     map[uint64]int32
 	lastWanted map[uint64]int32
 	relist     bool // list every process's fds, even those that look unchanged
 	full       bool // reread every link
-}
-
-// passResult is what a pass found.
-type passResult struct {
-	hits      []ownerHit
-	found     []bool // per socket index
-	comm      map[int]string
-	stats     walkStats
-	warnings  []string
-	readlinks int
-	readAll   bool // no link was taken from the cache
-	skipped   int  // processes taken from the cache without listing their fds
-}
-
-// run walks procs with a small worker pool. Each worker owns the procFDs
-// it is given, so the cache needs no lock.
-func (pass *cachePass) run(ctx context.Context, procs []*procFDs) (*passResult, error) {
-	workers := min(2*max(runtime.NumCPU(), 2), 8, max(len(procs), 1))
-	walkers := make([]cacheWalker, workers)
-	jobs := make(chan *procFDs)
-	var wg sync.WaitGroup
-	for w := range walkers {
-		wk := &walkers[w]
-		wk.pass = pass
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range jobs {
-				wk.refresh(p)
-			}
-		}()
-	}
-feed:
-	for _, p := range procs {
-		select {
-		case jobs <- p:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-
-	res := &passResult{comm: make(map[int]string), readAll: true}
-	n := 0
-	for i := range walkers {
-		n += len(walkers[i].hits)
-	}
-	res.hits = make([]ownerHit, 0, n)
-	res.found = make([]bool, pass.nsocks)
-	for i := range walkers {
-		wk := &walkers[i]
-		res.hits = append(res.hits, wk.hits...)
-		for _, h := range wk.hits {
-			res.found[h.sock] = true
-		}
-		for pid, name := range wk.comm {
-			res.comm[pid] = name
-		}
-		res.stats.denied += wk.stats.denied
-		res.stats.exited += wk.stats.exited
-		res.warnings = append(res.warnings, wk.warnings...)
-		res.readlinks += wk.readlinks
-		res.skipped += wk.skipped
-		if wk.trusted > 0 {
-			res.readAll = false
-		}
-	}
-	return res, nil
-}
-
-// cacheWalker is one worker of a cachePass.
-type cacheWalker struct {
-	pass      *cachePass
-	dents     []byte
-	link      []byte
-	name      []byte
-	fds       []int32
-	hits      []ownerHit
-	comm      map[int]string
-	stats     walkStats
-	warnings  []string
-	readlinks int
-	trusted   int
-	skipped   int
-}
-
-// refresh lists the fds of p's process and brings p.fds up to date.
-func (wk *cacheWalker) refresh(p *procFDs) {
-	if wk.dents == nil {
-		wk.dents = make([]byte, 32<<10)
-		wk.link = make([]byte, 64)
-	}
-	dir := wk.pass.procRoot + "/" + strconv.Itoa(p.pid) + "/fd"
-	if !wk.pass.relist && !wk.pass.full && wk.reuse(p, dir) {
-		return
-	}
-	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		switch {
-		case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
-			wk.stats.denied++
-			p.denied, p.fds = true, nil
-		case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ESRCH):
-			wk.stats.exited++
-			p.gone = true
-		default:
-			wk.warnings = append(wk.warnings, fmt.Sprintf("cannot read %s: %v", dir, err))
-		}
-		return
-	}
-	defer unix.Close(dfd)
-
-	// The fd numbers, sorted (procfs lists them in order; other file
-	// systems, as in tests, may not).
-	wk.fds = wk.fds[:0]
-	for {
-		n, err := unix.Getdents(dfd, wk.dents)
-		if err != nil {
-			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
-				wk.stats.exited++
-				p.gone = true
-				return
-			}
-			if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
-				wk.stats.denied++
-				p.denied, p.fds = true, nil
-				return
-			}
-			break
-		}
-		if n <= 0 {
-			break
-		}
-		eachDirent(wk.dents[:n], func(name []byte) {
-			if fd := parseFD(name[:len(name)-1]); fd >= 0 {
-				wk.fds = append(wk.fds, fd)
-			}
-		})
-	}
-	if !slices.IsSorted(wk.fds) {
-		slices.Sort(wk.fds)
-	}
-
-	// Merge the listing with the cached entries.
-	old := p.fds
-	readBefore := wk.readlinks
-	fresh := make([]fdEntry, 0, len(wk.fds))
-	denied, found := false, false
-	j := 0
-	for _, fd := range wk.fds {
-		for j < len(old) && old[j].fd < fd {
-			j++
-		}
-		e := fdEntry{fd: fd}
-		if j < len(old) && old[j].fd == fd && wk.trust(old[j]) {
-			e = old[j]
-			wk.trusted++
-		} else {
-			e = wk.readEntry(dfd, fd)
-		}
-		switch e.kind {
-		case fdDenied:
-			denied = true
-		case fdSocket:
-			if idx, ok := wk.pass.wanted[e.ino]; ok {
-				wk.hits = append(wk.hits, ownerHit{sock: idx, pid: int32(p.pid), fd: fd})
-				found = true
-			}
-		}
-		fresh = append(fresh, e)
-	}
-	p.fds, p.listed, p.skipped = fresh, true, false
-	p.reads = wk.readlinks - readBefore
-	p.denied = denied
-	if denied {
-		wk.stats.denied++
-	}
-	if found {
-		if wk.comm == nil {
-			wk.comm = make(map[int]string)
-		}
-		if name := readComm(wk.pass.procRoot, p.pid); name != "" {
-			wk.comm[p.pid] = name
-		}
-	}
 }
 
 // reuse takes p's fds from the cache without listing its fd directory,
@@ -379,106 +274,50 @@ func (wk *cacheWalker) refresh(p *procFDs) {
 // time has gone. A process that swaps a file for a socket under the same
 // number keeps its count; its new socket then has no owner after the quick
 // pass, and find lists every process again.
-func (wk *cacheWalker) reuse(p *procFDs, dir string) bool {
-	if !p.listed || p.denied {
+func (cp *cachePolicy) reuse(wk *fdWalker, p *procFDs) bool {
+	if cp.relist || cp.full || !p.listed || p.denied {
 		return false
 	}
 	var st unix.Stat_t
-	if unix.Stat(dir, &st) != nil || st.Size != int64(len(p.fds)) {
+	if unix.Stat(cp.procRoot+"/"+strconv.Itoa(p.pid)+"/fd", &st) != nil || st.Size != int64(len(p.fds)) {
 		return false
 	}
-	mark := len(wk.hits)
+	mark := len(wk.res.hits)
 	found := false
 	for _, e := range p.fds {
 		if e.kind != fdSocket {
 			continue
 		}
-		if idx, ok := wk.pass.wanted[e.ino]; ok {
-			wk.hits = append(wk.hits, ownerHit{sock: idx, pid: int32(p.pid), fd: e.fd})
+		if idx, ok := cp.wanted[e.ino]; ok {
+			wk.hit(idx, p.pid, e.fd, true)
 			found = true
-		} else if _, was := wk.pass.lastWanted[e.ino]; was {
-			wk.hits = wk.hits[:mark] // closed: its number may hold a new socket
+		} else if _, was := cp.lastWanted[e.ino]; was {
+			wk.res.hits = wk.res.hits[:mark] // closed: its number may hold a new socket
 			return false
 		}
 	}
-	p.reads, p.skipped = 0, true
-	wk.trusted += len(p.fds)
-	wk.skipped++
+	wk.res.trusted += len(p.fds)
+	wk.res.skipped = append(wk.res.skipped, p.pid)
 	if found {
-		if wk.comm == nil {
-			wk.comm = make(map[int]string)
-		}
-		if name := readComm(wk.pass.procRoot, p.pid); name != "" {
-			wk.comm[p.pid] = name
-		}
+		wk.noteComm(p.pid)
 	}
 	return true
 }
 
 // trust reports whether a cached entry for an fd number that is still open
 // may be used without reading the link again.
-func (wk *cacheWalker) trust(e fdEntry) bool {
+func (cp *cachePolicy) trust(e fdEntry) bool {
 	switch {
-	case wk.pass.full:
+	case cp.full:
 		return false
 	case e.kind != fdSocket:
 		return true
 	}
-	if _, ok := wk.pass.wanted[e.ino]; ok {
+	if _, ok := cp.wanted[e.ino]; ok {
 		return true
 	}
 	// A socket wanted last time and not now has closed (or left the
 	// filter): its fd number may hold a new socket.
-	_, wasWanted := wk.pass.lastWanted[e.ino]
+	_, wasWanted := cp.lastWanted[e.ino]
 	return !wasWanted
-}
-
-// readEntry reads the link of one fd.
-func (wk *cacheWalker) readEntry(dfd int, fd int32) fdEntry {
-	wk.readlinks++
-	wk.name = append(strconv.AppendInt(wk.name[:0], int64(fd), 10), 0)
-	n, _, errno := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dfd),
-		uintptr(unsafe.Pointer(&wk.name[0])),
-		uintptr(unsafe.Pointer(&wk.link[0])), uintptr(len(wk.link)), 0, 0)
-	switch {
-	case errno == unix.EACCES || errno == unix.EPERM:
-		return fdEntry{fd: fd, kind: fdDenied}
-	case errno != 0:
-		return fdEntry{fd: fd, kind: fdOther} // closed since the listing
-	}
-	if ino, ok := parseSocketLink(wk.link[:n]); ok {
-		return fdEntry{fd: fd, kind: fdSocket, ino: ino}
-	}
-	return fdEntry{fd: fd, kind: fdOther}
-}
-
-// procDirent is one process directory of /proc.
-type procDirent struct {
-	pid int
-	ino uint64
-}
-
-// listProcs lists the process directories of procRoot with their inodes.
-func listProcs(procRoot string) ([]procDirent, error) {
-	dfd, err := unix.Open(procRoot, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(dfd)
-	buf := make([]byte, 32<<10)
-	var out []procDirent
-	for {
-		n, err := unix.Getdents(dfd, buf)
-		if err != nil {
-			return nil, err
-		}
-		if n <= 0 {
-			return out, nil
-		}
-		eachDirentIno(buf[:n], func(ino uint64, name []byte) {
-			if fd := parseFD(name[:len(name)-1]); fd >= 0 {
-				out = append(out, procDirent{pid: int(fd), ino: ino})
-			}
-		})
-	}
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/portwatch/portwatch/internal/testenv"
 )
 
 // ownersOf returns "pid/fd" for every owner of each socket.
@@ -27,16 +30,17 @@ func ownersOf(socks []Socket) [][]string {
 	return out
 }
 
-func cacheFind(t *testing.T, c *ownerCache, root string, inodes ...uint64) []Socket {
+func cacheFind(t *testing.T, c *ownerCache, root string, inodes ...uint64) ([]Socket, refreshStats) {
 	t.Helper()
 	socks := make([]Socket, len(inodes))
 	for i, ino := range inodes {
 		socks[i] = Socket{Inode: ino, UID: os.Geteuid(), Proto: ProtoTCP, State: StateEstablished}
 	}
-	if err := c.find(context.Background(), root, socks, func(m string) { t.Errorf("warning: %s", m) }); err != nil {
+	st, err := c.refresh(context.Background(), root, socks, func(m string) { t.Errorf("warning: %s", m) })
+	if err != nil {
 		t.Fatal(err)
 	}
-	return socks
+	return socks, st
 }
 
 func relink(t *testing.T, root string, pid, fd int, target string) {
@@ -57,53 +61,55 @@ func TestOwnerCacheReadsOnlyNewLinks(t *testing.T) {
 	}, map[int]string{100: "nginx", 101: "worker"})
 	c := &ownerCache{}
 
-	socks := cacheFind(t, c, root, 5001, 5002)
+	socks, st := cacheFind(t, c, root, 5001, 5002)
 	if got := ownersOf(socks); !slices.Equal(got[0], []string{"100/3", "101/3"}) || !slices.Equal(got[1], []string{"101/7"}) {
 		t.Fatalf("first refresh owners %v", got)
 	}
-	if c.readlinks != 5 || c.fullPasses != 0 {
-		t.Errorf("first refresh: %d readlinks, %d full passes; want 5, 0", c.readlinks, c.fullPasses)
+	if st.readlinks != 5 || st.fullPasses != 0 {
+		t.Errorf("first refresh: %d readlinks, %d full passes; want 5, 0", st.readlinks, st.fullPasses)
 	}
 
-	// Nothing changed: no link is read again.
-	socks = cacheFind(t, c, root, 5001, 5002)
+	// Nothing changed: no link is read again, but for the two holders of
+	// the shared socket 5001, which are checked every refresh (and the
+	// rotating recheck's share of the rest).
+	socks, st = cacheFind(t, c, root, 5001, 5002)
 	if got := ownersOf(socks); !slices.Equal(got[0], []string{"100/3", "101/3"}) || !slices.Equal(got[1], []string{"101/7"}) {
 		t.Fatalf("steady refresh owners %v", got)
 	}
-	if c.readlinks != 0 {
-		t.Errorf("steady refresh read %d links, want 0", c.readlinks)
+	if st.readlinks-st.rechecked != 0 || st.rechecked < 2 || st.dropped != 0 {
+		t.Errorf("steady refresh read %d links, %d of them rechecks, dropped %d holders; want only rechecks, at least 2, none dropped", st.readlinks, st.rechecked, st.dropped)
 	}
 
 	// A new fd: only it is read.
 	relink(t, root, 100, 9, "socket:[5003]")
-	socks = cacheFind(t, c, root, 5001, 5002, 5003)
+	socks, st = cacheFind(t, c, root, 5001, 5002, 5003)
 	if got := ownersOf(socks); !slices.Equal(got[2], []string{"100/9"}) {
 		t.Errorf("new socket owners %v, want 100/9", got[2])
 	}
-	if c.readlinks != 1 || c.fullPasses != 0 {
-		t.Errorf("new fd: %d readlinks, %d full passes; want 1, 0", c.readlinks, c.fullPasses)
+	if st.readlinks-st.rechecked != 1 || st.fullPasses != 0 {
+		t.Errorf("new fd: %d readlinks (%d rechecks), %d full passes; want 1 besides rechecks, 0", st.readlinks, st.rechecked, st.fullPasses)
 	}
 
 	// A socket closed and its fd number reused by a new socket: the number
 	// is reread because its old socket is gone.
 	relink(t, root, 101, 7, "socket:[5004]")
-	socks = cacheFind(t, c, root, 5001, 5003, 5004)
+	socks, st = cacheFind(t, c, root, 5001, 5003, 5004)
 	if got := ownersOf(socks); !slices.Equal(got[2], []string{"101/7"}) {
 		t.Errorf("reused fd owners %v, want 101/7", got[2])
 	}
-	if c.readlinks != 1 || c.fullPasses != 0 {
-		t.Errorf("reused socket fd: %d readlinks, %d full passes; want 1, 0", c.readlinks, c.fullPasses)
+	if st.readlinks-st.rechecked != 1 || st.fullPasses != 0 {
+		t.Errorf("reused socket fd: %d readlinks (%d rechecks), %d full passes; want 1 besides rechecks, 0", st.readlinks, st.rechecked, st.fullPasses)
 	}
 
 	// A file's fd number reused by a socket between refreshes: the quick
 	// pass cannot see it, the full pass finds it.
 	relink(t, root, 100, 4, "socket:[5005]")
-	socks = cacheFind(t, c, root, 5001, 5003, 5004, 5005)
+	socks, st = cacheFind(t, c, root, 5001, 5003, 5004, 5005)
 	if got := ownersOf(socks); !slices.Equal(got[3], []string{"100/4"}) {
 		t.Errorf("file fd reused by a socket: owners %v, want 100/4", got[3])
 	}
-	if c.fullPasses != 1 {
-		t.Errorf("file fd reused: %d full passes, want 1", c.fullPasses)
+	if st.fullPasses != 1 {
+		t.Errorf("file fd reused: %d full passes, want 1", st.fullPasses)
 	}
 
 	// A closed fd and an exited process leave the owner lists.
@@ -111,7 +117,7 @@ func TestOwnerCacheReadsOnlyNewLinks(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(root, "101")); err != nil {
 		t.Fatal(err)
 	}
-	socks = cacheFind(t, c, root, 5001, 5005)
+	socks, st = cacheFind(t, c, root, 5001, 5005)
 	if got := ownersOf(socks); len(got[0]) != 0 || !slices.Equal(got[1], []string{"100/4"}) {
 		t.Errorf("after close and exit: owners %v, want none and 100/4", got)
 	}
@@ -128,15 +134,16 @@ func TestOwnerCacheUnresolvableCostsOneFullPass(t *testing.T) {
 	cacheFind(t, c, root, 5001)
 	// 6000 is held by nobody we can see (another PID namespace, say).
 	relink(t, root, 100, 4, "/tmp/file")
-	socks := cacheFind(t, c, root, 5001, 6000)
-	if c.fullPasses != 1 || len(socks[1].Owners) != 0 {
-		t.Fatalf("unplaceable socket: %d full passes, owners %v", c.fullPasses, socks[1].Owners)
+	socks, st := cacheFind(t, c, root, 5001, 6000)
+	if st.fullPasses != 1 || len(socks[1].Owners) != 0 {
+		t.Fatalf("unplaceable socket: %d full passes, owners %v", st.fullPasses, socks[1].Owners)
 	}
 	for range 3 {
-		cacheFind(t, c, root, 5001, 6000)
+		_, more := cacheFind(t, c, root, 5001, 6000)
+		st.fullPasses += more.fullPasses
 	}
-	if c.fullPasses != 1 {
-		t.Errorf("an unplaceable socket forced %d full passes, want 1", c.fullPasses)
+	if st.fullPasses != 1 {
+		t.Errorf("an unplaceable socket forced %d full passes, want 1", st.fullPasses)
 	}
 }
 
@@ -164,12 +171,12 @@ func TestOwnerCacheRecycledPID(t *testing.T) {
 	if err := os.Rename(fresh, filepath.Join(root, "100")); err != nil {
 		t.Fatal(err)
 	}
-	socks := cacheFind(t, c, root, 5001, 5009)
+	socks, st := cacheFind(t, c, root, 5001, 5009)
 	if len(socks[0].Owners) != 0 || len(socks[1].Owners) != 1 || socks[1].Owners[0].Process != "new" {
 		t.Errorf("recycled PID: owners %+v / %+v, want none / the new process", socks[0].Owners, socks[1].Owners)
 	}
-	if c.fullPasses != 0 {
-		t.Errorf("recycled PID needed %d full passes, want 0", c.fullPasses)
+	if st.fullPasses != 0 {
+		t.Errorf("recycled PID needed %d full passes, want 0", st.fullPasses)
 	}
 }
 
@@ -211,18 +218,18 @@ func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
 		}
 	}()
 	c := &ownerCache{}
-	check := func(step string) {
+	check := func(step string) refreshStats {
 		t.Helper()
 		var inodes []uint64
 		for _, ln := range open {
 			inodes = append(inodes, socketInode(t, ln.(*net.TCPListener)))
 		}
-		got := cacheFind(t, c, "/proc", inodes...)
+		got, st := cacheFind(t, c, "/proc", inodes...)
 		want := make([]Socket, len(inodes))
 		for i, ino := range inodes {
 			want[i] = Socket{Inode: ino, UID: os.Geteuid(), Proto: ProtoTCP, State: StateListen}
 		}
-		if err := findOwners(context.Background(), "/proc", want, func(string) {}); err != nil {
+		if err := findOwners(context.Background(), "/proc", want, false, func(string) {}); err != nil {
 			t.Fatal(err)
 		}
 		for i := range got {
@@ -231,6 +238,7 @@ func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
 				t.Errorf("%s: socket %d owners %v, a full walk says %v", step, inodes[i], g, w)
 			}
 		}
+		return st
 	}
 	for range 3 {
 		listen()
@@ -239,7 +247,9 @@ func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
 	check("steady")
 
 	// A process whose fd table stays still (unlike this one, whose walkers
-	// open directories) has none of its links read again.
+	// open directories) is not listed again; only the links of the socket
+	// it shares with this process are reread (a shared socket's holders
+	// are checked every refresh).
 	f, err := open[0].(*net.TCPListener).File()
 	if err != nil {
 		t.Fatal(err)
@@ -253,9 +263,15 @@ func TestOwnerCacheLiveMatchesFullWalk(t *testing.T) {
 	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
 	waitStill(t, sleeper.Process.Pid)
 	check("a second holder")
-	check("steady with a second holder")
-	if p := c.procs[sleeper.Process.Pid]; p == nil || p.reads != 0 || len(p.fds) < 4 || (fdCountInStat(t) && !p.skipped) {
-		t.Errorf("steady refresh: the sleeping holder's cache entry %+v, want its fds and no link read again", p)
+	st := check("steady with a second holder")
+	if p := c.procs[sleeper.Process.Pid]; p == nil || len(p.fds) < 4 {
+		t.Errorf("steady refresh: the sleeping holder's cache entry %+v, want its fds", p)
+	}
+	if fdCountInStat(t) && !slices.Contains(st.skipped, sleeper.Process.Pid) {
+		t.Errorf("steady refresh listed the sleeping holder again (skipped %v)", st.skipped)
+	}
+	if st.rechecked < 2 || st.dropped != 0 {
+		t.Errorf("steady refresh rechecked %d cached links and dropped %d holders; want both holders of the shared socket rechecked, none dropped", st.rechecked, st.dropped)
 	}
 
 	// Close one and open another: the kernel hands out the freed number.
@@ -321,9 +337,7 @@ func fdCountInStat(t *testing.T) bool {
 // open a socket under the same fd number, keeping its fd count: the quick
 // pass skips it, and the refresh must still find the new socket's owner.
 func TestOwnerCacheFileSwappedForSocket(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash not installed")
-	}
+	testenv.NeedProgram(t, "bash", "bash")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -358,12 +372,10 @@ func TestOwnerCacheFileSwappedForSocket(t *testing.T) {
 	lnIno := socketInode(t, ln.(*net.TCPListener))
 	c := &ownerCache{}
 	cacheFind(t, c, "/proc", lnIno)
-	cacheFind(t, c, "/proc", lnIno)
+	_, quick := cacheFind(t, c, "/proc", lnIno)
 	pid := sh.Process.Pid
-	if fdCountInStat(t) {
-		if p := c.procs[pid]; p == nil || !p.skipped {
-			t.Errorf("an unchanged process was listed again: %+v", p)
-		}
+	if fdCountInStat(t) && !slices.Contains(quick.skipped, pid) {
+		t.Errorf("an unchanged process was listed again (skipped %v)", quick.skipped)
 	}
 
 	stdin.Write([]byte("go\n"))
@@ -376,11 +388,141 @@ func TestOwnerCacheFileSwappedForSocket(t *testing.T) {
 	if !ok {
 		t.Fatalf("bash's fd 5 is %q, not a socket", target)
 	}
-	socks := cacheFind(t, c, "/proc", lnIno, sockIno)
+	socks, st := cacheFind(t, c, "/proc", lnIno, sockIno)
 	if got := ownersOf(socks)[1]; !slices.Equal(got, []string{strconv.Itoa(pid) + "/5"}) {
 		t.Errorf("the swapped-in socket's owners %v, want %d/5", got, pid)
 	}
-	if fdCountInStat(t) && c.relists != 1 {
-		t.Errorf("%d relists, want 1 (the quick pass skipped bash)", c.relists)
+	if fdCountInStat(t) && st.relists != 1 {
+		t.Errorf("%d relists, want 1 (the quick pass skipped bash)", st.relists)
+	}
+}
+
+// startDup2Child starts this test binary as a child holding f as fd 3,
+// which it puts /dev/null over with dup2 when swap is called.
+func startDup2Child(t *testing.T, f *os.File) (pid int, swap func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=dup2")
+	cmd.ExtraFiles = []*os.File{f}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	expect := func(want string) {
+		t.Helper()
+		if !lines.Scan() || lines.Text() != want {
+			t.Fatalf("dup2 child said %q (%v), want %q", lines.Text(), lines.Err(), want)
+		}
+	}
+	expect("ready")
+	return cmd.Process.Pid, func() {
+		t.Helper()
+		if _, err := stdin.Write([]byte("swap\n")); err != nil {
+			t.Fatal(err)
+		}
+		expect("swapped")
+	}
+}
+
+// TestOwnerCacheDup2OverSharedSocket has two real processes hold one
+// listener, then one of them put another file over its fd with dup2: its
+// fd count does not change and the socket lives on in the other, and the
+// next refresh must drop it from the owners.
+func TestOwnerCacheDup2OverSharedSocket(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino := socketInode(t, ln.(*net.TCPListener))
+	ln.Close() // the two children are the only holders
+	a, swap := startDup2Child(t, f)
+	sleeper := exec.Command("sleep", "60")
+	sleeper.ExtraFiles = []*os.File{f}
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	f.Close()
+	b := sleeper.Process.Pid
+	waitStill(t, a)
+	waitStill(t, b)
+
+	c := &ownerCache{}
+	holders := func(step string) []int {
+		t.Helper()
+		socks, _ := cacheFind(t, c, "/proc", ino)
+		var pids []int
+		for _, o := range socks[0].Owners {
+			pids = append(pids, o.PID)
+		}
+		return pids
+	}
+	if got := holders("start"); !slices.Equal(got, sortedPIDs(a, b)) {
+		t.Fatalf("start: holders %v, want %v", got, sortedPIDs(a, b))
+	}
+	if got := holders("steady"); !slices.Equal(got, sortedPIDs(a, b)) {
+		t.Fatalf("steady: holders %v, want %v", got, sortedPIDs(a, b))
+	}
+	swap()
+	waitStill(t, a)
+	target, err := os.Readlink("/proc/" + strconv.Itoa(a) + "/fd/3")
+	if err != nil || target != "/dev/null" {
+		t.Fatalf("the child's fd 3 is %q (%v), want /dev/null", target, err)
+	}
+	for _, step := range []string{"after dup2", "steady after dup2"} {
+		if got := holders(step); !slices.Equal(got, []int{b}) {
+			t.Errorf("%s: holders %v, want only %d (%d let go with dup2)", step, got, b, a)
+		}
+	}
+}
+
+func sortedPIDs(pids ...int) []int {
+	slices.Sort(pids)
+	return pids
+}
+
+// TestOwnerCacheRecheckEndsStaleSoleHolder: the only holder the cache can
+// see lets go of a socket that lives on out of sight (another PID
+// namespace, say). Nothing tells the cache; the rotating recheck must drop
+// the stale owner within auditPeriod refreshes, and it must stay dropped.
+func TestOwnerCacheRecheckEndsStaleSoleHolder(t *testing.T) {
+	root := writeFakeProc(t, map[int]map[int]string{
+		100: {3: "socket:[5001]", 4: "socket:[5002]"},
+	}, map[int]string{100: "a"})
+	c := &ownerCache{}
+	if socks, _ := cacheFind(t, c, root, 5001, 5002); len(socks[0].Owners) != 1 {
+		t.Fatalf("start: owners %v", socks[0].Owners)
+	}
+	relink(t, root, 100, 3, "/dev/null")
+	gone := -1
+	for i := range auditPeriod + 1 {
+		socks, _ := cacheFind(t, c, root, 5001, 5002)
+		if len(socks[0].Owners) == 0 {
+			gone = i
+			break
+		}
+	}
+	if gone < 0 {
+		t.Fatalf("the stale owner of 5001 outlived %d refreshes", auditPeriod+1)
+	}
+	for range 3 {
+		socks, _ := cacheFind(t, c, root, 5001, 5002)
+		if len(socks[0].Owners) != 0 || !slices.Equal(ownersOf(socks)[1], []string{"100/4"}) {
+			t.Fatalf("after the recheck: owners %v, want none for 5001 and 100/4 for 5002", ownersOf(socks))
+		}
 	}
 }

@@ -32,9 +32,10 @@ func parseSocketLink(target []byte) (uint64, bool) {
 
 // ownerHit is one fd of one process that holds a wanted socket.
 type ownerHit struct {
-	sock int32 // index into the socket slice
-	pid  int32
-	fd   int32
+	sock   int32 // index into the socket slice
+	pid    int32
+	fd     int32
+	cached bool // the link was taken from the owner cache, not read
 }
 
 // walkStats counts what the owner walk could not see.

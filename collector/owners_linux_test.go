@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -49,7 +50,7 @@ func TestFindOwnersFixture(t *testing.T) {
 	}
 
 	socks := []Socket{{Inode: 5001}, {Inode: 5002}, {Inode: 0}, {Inode: 5003, UID: os.Geteuid()}}
-	if err := findOwners(context.Background(), root, socks, func(m string) { t.Errorf("warning: %s", m) }); err != nil {
+	if err := findOwners(context.Background(), root, socks, false, func(m string) { t.Errorf("warning: %s", m) }); err != nil {
 		t.Fatal(err)
 	}
 	if got := socks[0].Owners; len(got) != 2 || got[0] != (Owner{100, "nginx", 3}) || got[1] != (Owner{101, "nginx: worker", 3}) {
@@ -91,7 +92,7 @@ func TestFindOwnersLive(t *testing.T) {
 		t.Fatalf("fd link %q is not a socket", target)
 	}
 	socks := []Socket{{Inode: ino, UID: os.Geteuid()}}
-	if err := findOwners(context.Background(), "/proc", socks, func(string) {}); err != nil {
+	if err := findOwners(context.Background(), "/proc", socks, false, func(string) {}); err != nil {
 		t.Fatal(err)
 	}
 	comm, _ := os.ReadFile("/proc/self/comm")
@@ -122,7 +123,7 @@ func TestFindOwnersListsEverySharedListenerHolder(t *testing.T) {
 	}
 	root := writeFakeProc(t, procs, comm)
 	socks := []Socket{{Inode: 7777, State: StateListen, Proto: ProtoTCP}, {Inode: 9205, State: StateEstablished, Proto: ProtoTCP}}
-	if err := findOwners(context.Background(), root, socks, func(m string) { t.Errorf("warning: %s", m) }); err != nil {
+	if err := findOwners(context.Background(), root, socks, false, func(m string) { t.Errorf("warning: %s", m) }); err != nil {
 		t.Fatal(err)
 	}
 	var pids []int
@@ -137,20 +138,70 @@ func TestFindOwnersListsEverySharedListenerHolder(t *testing.T) {
 	}
 }
 
-func TestWalkSharedStopsOnlyForConnections(t *testing.T) {
-	sh := &walkShared{found: make([]atomic.Bool, 3), stopEarly: true}
-	sh.remaining.Store(2)
-	sh.hit(0)
-	sh.hit(0) // a second holder of the same socket counts once
-	if sh.done() {
+func TestWalkStopsEarlyOnlyWhenAsked(t *testing.T) {
+	w := &fdWalk{nsocks: 3, stopEarly: true, found: make([]atomic.Bool, 3)}
+	w.remaining.Store(2)
+	wk := &fdWalker{walk: w}
+	wk.hit(0, 100, 3, false)
+	wk.hit(0, 101, 3, false) // a second holder of the same socket counts once
+	if w.done() {
 		t.Fatal("done with one of two sockets found")
 	}
-	sh.hit(2)
-	if !sh.done() {
+	wk.hit(2, 100, 4, false)
+	if !w.done() {
 		t.Fatal("not done with every socket found")
 	}
-	sh.stopEarly = false // a listener is wanted: walk everything
-	if sh.done() {
-		t.Fatal("done although a listener needs the whole walk")
+	w.stopEarly = false // a listener is wanted, or every holder: walk everything
+	if w.done() {
+		t.Fatal("done although the whole walk was asked for")
+	}
+}
+
+// TestFindOwnersEveryHolderOfASharedConnection holds one end of a real
+// connection in this process and in a child started after it (a
+// connection shared after fork): a lookup that filters on owners asks for
+// every holder and must get both, whichever the walk meets first.
+func TestFindOwnersEveryHolderOfASharedConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	f, err := conn.(*net.TCPConn).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command("sleep", "60")
+	child.ExtraFiles = []*os.File{f}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	f.Close()
+	waitStill(t, child.Process.Pid)
+
+	ino := socketInode(t, conn.(*net.TCPConn))
+	for range 5 {
+		socks := []Socket{{Inode: ino, Proto: ProtoTCP, State: StateEstablished, UID: os.Geteuid()}}
+		if err := findOwners(context.Background(), "/proc", socks, true, func(m string) { t.Errorf("warning: %s", m) }); err != nil {
+			t.Fatal(err)
+		}
+		pids := map[int]bool{}
+		for _, o := range socks[0].Owners {
+			pids[o.PID] = true
+		}
+		if !pids[os.Getpid()] || !pids[child.Process.Pid] {
+			t.Fatalf("holders %+v, want this process (%d) and the child (%d)", socks[0].Owners, os.Getpid(), child.Process.Pid)
+		}
 	}
 }
