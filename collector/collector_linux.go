@@ -1,9 +1,11 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -96,7 +98,8 @@ func (c *linuxCollector) readProcfs(warn func(string)) ([]Socket, error) {
 	for _, t := range c.opts.tables() {
 		p, f := Proto(t[0]), Family(t[1])
 		path := c.opts.procRoot() + "/net/" + procNetName(p, f)
-		data, err := os.ReadFile(path)
+		var err error
+		socks, err = readProcNet(path, p, f, &c.opts.Filter, socks, warn)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -107,7 +110,6 @@ func (c *linuxCollector) readProcfs(warn func(string)) ([]Socket, error) {
 			continue
 		}
 		read++
-		socks = parseProcNet(data, p, f, path, &c.opts.Filter, socks, warn)
 	}
 	if read == 0 && firstErr != nil {
 		return nil, fmt.Errorf("cannot read the socket table: %w", firstErr)
@@ -115,10 +117,81 @@ func (c *linuxCollector) readProcfs(warn func(string)) ([]Socket, error) {
 	return socks, nil
 }
 
+// procNetChunk is the read buffer of a /proc/net table: the file is
+// parsed a chunk of whole lines at a time, so memory follows the sockets
+// kept, not the file's size.
+const procNetChunk = 64 << 10
+
+// readProcNet appends the sockets of the /proc/net table at path to socks.
+// A line longer than procNetChunk (never written by the kernel) is skipped
+// with a warning.
+func readProcNet(path string, p Proto, f Family, filt *Filter, socks []Socket, warn func(string)) ([]Socket, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return socks, err
+	}
+	defer file.Close()
+	buf := make([]byte, procNetChunk)
+	have, line, skipping := 0, 1, false
+	for {
+		n, err := file.Read(buf[have:])
+		have += n
+		eof := err == io.EOF
+		if skipping {
+			// The rest of an over-long line.
+			i := bytes.IndexByte(buf[:have], '\n')
+			if i < 0 {
+				have = 0
+				if eof {
+					return socks, nil
+				}
+				continue
+			}
+			have = copy(buf, buf[i+1:have])
+			line++
+			skipping = false
+		}
+		end := bytes.LastIndexByte(buf[:have], '\n') + 1
+		if eof {
+			end = have
+		}
+		if end == 0 && have == len(buf) {
+			warn(fmt.Sprintf("%s line %d: longer than %d bytes; skipped", path, line, procNetChunk))
+			have, skipping = 0, true
+			continue
+		}
+		socks = parseProcNetFrom(buf[:end], line, p, f, path, filt, socks, warn)
+		line += bytes.Count(buf[:end], []byte{'\n'})
+		have = copy(buf, buf[end:have])
+		switch {
+		case eof:
+			return socks, nil
+		case err != nil:
+			return socks, err
+		}
+	}
+}
+
+// readBounded reads at most limit bytes of the file at path (a /proc file
+// whose size the kernel decides).
+func readBounded(path string, limit int) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	return io.ReadAll(io.LimitReader(file, int64(limit)))
+}
+
+// maxSizeHint bounds the table allocated up front (about 18 MiB of
+// sockets); a larger table grows as it is read.
+const maxSizeHint = 1 << 17
+
 // sizeHint guesses how many sockets a read will return, from the kernel's
-// counters in /proc/net/sockstat{,6}, so that the table is allocated once
-// instead of grown and copied. It guesses only when the filter keeps most
-// sockets (connected ones, no port filter), and errs on the large side.
+// per-namespace counters in /proc/net/sockstat{,6}, so that the table is
+// allocated once instead of grown and copied. It guesses only when the
+// filter keeps most sockets (connected ones, no port filter), errs on the
+// large side, and never exceeds maxSizeHint.
 func (c *linuxCollector) sizeHint() int {
 	f := &c.opts.Filter
 	if !f.States.Has(StateEstablished) || f.Port != 0 || f.LocalPort != 0 || f.RemotePort != 0 {
@@ -126,7 +199,7 @@ func (c *linuxCollector) sizeHint() int {
 	}
 	var data []byte
 	for _, name := range []string{"/net/sockstat", "/net/sockstat6"} {
-		if b, err := os.ReadFile(c.opts.procRoot() + name); err == nil {
+		if b, err := readBounded(c.opts.procRoot()+name, 4<<10); err == nil {
 			data = append(append(data, b...), '\n')
 		}
 	}
@@ -138,7 +211,7 @@ func (c *linuxCollector) sizeHint() int {
 	if c.opts.WantProto(ProtoUDP) {
 		n += udp
 	}
-	return min(n+n/16+16, 1<<22)
+	return min(n+n/16+16, maxSizeHint)
 }
 
 // procNetName is the /proc/net file of a table: tcp, tcp6, udp, udp6.

@@ -38,7 +38,13 @@ var errProcNetSkip = errors.New("not a socket line")
 // that does not parse is skipped with one warning naming the file, the line
 // number and what was wrong.
 func parseProcNet(data []byte, p Proto, f Family, name string, filt *Filter, out []Socket, warn func(string)) []Socket {
-	for lineNo := 1; len(data) > 0; lineNo++ {
+	return parseProcNetFrom(data, 1, p, f, name, filt, out, warn)
+}
+
+// parseProcNetFrom is parseProcNet for a part of a file whose first line
+// is line firstLine.
+func parseProcNetFrom(data []byte, firstLine int, p Proto, f Family, name string, filt *Filter, out []Socket, warn func(string)) []Socket {
+	for lineNo := firstLine; len(data) > 0; lineNo++ {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
 			line, data = data[:i], data[i+1:]

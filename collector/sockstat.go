@@ -2,11 +2,14 @@ package collector
 
 import "bytes"
 
-// parseSockstat reads the socket counts of /proc/net/sockstat or
+// parseSockstat reads the socket counts of /proc/net/sockstat and
 // /proc/net/sockstat6 ("TCP: inuse 5 orphan 0 tw 2 alloc 7 mem 1",
-// "UDP6: inuse 3"): the TCP sockets (allocated, else in use, plus
-// TIME_WAIT) and the UDP sockets in use. Lines it does not know count for
-// nothing; it never fails, as the counts are only a size hint.
+// "TCP6: inuse 3", "UDP6: inuse 3"): the TCP sockets in use (IPv4 and
+// IPv6) plus TIME_WAIT, and the UDP sockets in use, all counted by the
+// kernel per network namespace. "alloc" is not used: it counts every TCP
+// socket of the host, so inside a container on a busy host it would size
+// the table for other namespaces' sockets. Lines it does not know count
+// for nothing; it never fails, as the counts are only a size hint.
 func parseSockstat(data []byte) (tcp, udp int) {
 	for len(data) > 0 {
 		line := data
@@ -37,15 +40,9 @@ func parseSockstat(data []byte) (tcp, udp int) {
 		}
 		switch string(label) {
 		case "TCP":
-			n := value("alloc")
-			if n == 0 {
-				n = value("inuse")
-			}
-			tcp += n + value("tw")
+			tcp += value("inuse") + value("tw")
 		case "TCP6":
-			if tcp == 0 {
-				tcp += value("inuse")
-			}
+			tcp += value("inuse")
 		case "UDP", "UDP6":
 			udp += value("inuse")
 		}
