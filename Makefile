@@ -5,6 +5,7 @@ BIN     ?= bin/portwatch
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 ARGS    ?= -a -o
+GO_MODULE := github.com/portwatch/portwatch
 # Every fuzz target as package:function:budget. `make test` runs each for its
 # budget of executions (a few seconds here; a count, not a duration, because
 # go1.26's fuzzer can fail spuriously when a -fuzztime duration expires);
@@ -48,9 +49,13 @@ lint:
 
 # One package at a time: the live tests compare portwatch with ss on the
 # machine's real socket table, which the bench's tiny run would otherwise
-# be changing at the same moment.
+# be changing at the same moment. The packages that run goroutines (the
+# owner walk and its cache, the live view, the change tracker) run under
+# the race detector (which needs cgo: gcc).
+RACE_PKGS := ./collector ./cmd/portwatch ./watch
 unit:
-	$(GO) test -count=1 -p 1 ./...
+	$(GO) test -count=1 -p 1 $$($(GO) list ./... | grep -v -x -e '$(GO_MODULE)/collector' -e '$(GO_MODULE)/cmd/portwatch' -e '$(GO_MODULE)/watch')
+	CGO_ENABLED=1 $(GO) test -race -count=1 -p 1 $(RACE_PKGS)
 
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \
