@@ -2,8 +2,6 @@ package services
 
 import (
 	"bytes"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,13 +20,12 @@ func TestGeneratedIsCurrent(t *testing.T) {
 }
 
 // checkGenerated runs generate into a temporary file and requires it to
-// equal the committed file name byte for byte. It skips when the IANA data
-// (shared/ beside the repository) is absent.
+// equal the committed file name byte for byte. It skips (or fails, when
+// every test must run) when the IANA data (shared/ beside the repository)
+// is absent.
 func checkGenerated(t *testing.T, name string, generate func(out string) error) {
 	t.Helper()
-	if _, err := os.Stat(ianaCSV); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("IANA data not found at %s (shared/ beside the repository): cannot check %s", ianaCSV, name)
-	}
+	needIANACSV(t)
 	out := filepath.Join(t.TempDir(), name)
 	if err := generate(out); err != nil {
 		t.Fatal(err)
