@@ -10,6 +10,67 @@ import (
 	"testing"
 )
 
+// MIB_TCP_STATE values as Microsoft documents them for dwState in
+// MIB_TCPROW_OWNER_PID and MIB_TCP6ROW_OWNER_PID (tcpmib.h): the test
+// writes these numbers itself and never uses the decoder's.
+const (
+	msClosed    = 1  // MIB_TCP_STATE_CLOSED
+	msListen    = 2  // MIB_TCP_STATE_LISTEN
+	msSynSent   = 3  // MIB_TCP_STATE_SYN_SENT
+	msSynRcvd   = 4  // MIB_TCP_STATE_SYN_RCVD
+	msEstab     = 5  // MIB_TCP_STATE_ESTAB
+	msFinWait1  = 6  // MIB_TCP_STATE_FIN_WAIT1
+	msFinWait2  = 7  // MIB_TCP_STATE_FIN_WAIT2
+	msCloseWait = 8  // MIB_TCP_STATE_CLOSE_WAIT
+	msClosing   = 9  // MIB_TCP_STATE_CLOSING
+	msLastAck   = 10 // MIB_TCP_STATE_LAST_ACK
+	msTimeWait  = 11 // MIB_TCP_STATE_TIME_WAIT
+	msDeleteTCB = 12 // MIB_TCP_STATE_DELETE_TCB
+)
+
+// msStates is what each MIB_TCP_STATE must become: the State, and the
+// name portwatch shows for it. CLOSED is a socket that is bound but neither
+// listening nor connected (Linux's BOUND_INACTIVE); DELETE_TCB the last
+// moment of a connection (Linux's CLOSE).
+var msStates = []struct {
+	dwState uint32
+	state   State
+	name    string
+}{
+	{1, StateBoundInactive, "BOUND_INACTIVE"},
+	{2, StateListen, "LISTEN"},
+	{3, StateSynSent, "SYN_SENT"},
+	{4, StateSynRecv, "SYN_RECV"},
+	{5, StateEstablished, "ESTABLISHED"},
+	{6, StateFinWait1, "FIN_WAIT1"},
+	{7, StateFinWait2, "FIN_WAIT2"},
+	{8, StateCloseWait, "CLOSE_WAIT"},
+	{9, StateClosing, "CLOSING"},
+	{10, StateLastAck, "LAST_ACK"},
+	{11, StateTimeWait, "TIME_WAIT"},
+	{12, StateClose, "CLOSE"},
+}
+
+// msRowLayout is a row structure's size and the offset of each field, as
+// Microsoft documents MIB_TCPROW_OWNER_PID, MIB_TCP6ROW_OWNER_PID,
+// MIB_UDPROW_OWNER_PID and MIB_UDP6ROW_OWNER_PID (tcpmib.h, udpmib.h: DWORDs
+// and UCHAR[16], no padding); -1 for a field the structure lacks. Every
+// table starts with a 4-byte DWORD dwNumEntries.
+type msRowLayout struct {
+	size, state, localAddr, localScope, localPort, remoteAddr, remoteScope, remotePort, pid int
+}
+
+var msRowLayouts = map[[2]int]msRowLayout{
+	{int(ProtoTCP), int(FamilyIPv4)}: {size: 24, state: 0, localAddr: 4, localScope: -1, localPort: 8,
+		remoteAddr: 12, remoteScope: -1, remotePort: 16, pid: 20},
+	{int(ProtoTCP), int(FamilyIPv6)}: {size: 56, localAddr: 0, localScope: 16, localPort: 20,
+		remoteAddr: 24, remoteScope: 40, remotePort: 44, state: 48, pid: 52},
+	{int(ProtoUDP), int(FamilyIPv4)}: {size: 12, state: -1, localAddr: 0, localScope: -1, localPort: 4,
+		remoteAddr: -1, remoteScope: -1, remotePort: -1, pid: 8},
+	{int(ProtoUDP), int(FamilyIPv6)}: {size: 28, state: -1, localAddr: 0, localScope: 16, localPort: 20,
+		remoteAddr: -1, remoteScope: -1, remotePort: -1, pid: 24},
+}
+
 // mibRow is one row of an IP Helper table as the test writes it: the
 // builder lays it out as the documented MIB_*ROW_OWNER_PID structure of
 // the table it goes in, ignoring the fields that structure lacks.
@@ -94,7 +155,7 @@ func buildMIBTable(t testing.TB, p Proto, f Family, count int, rows ...mibRow) [
 func TestMIBRowLayouts(t *testing.T) {
 	// The builder writes rows field by field from the documentation; the
 	// decoder's lengths must agree with it.
-	one := mibRow{state: mibTCPStateListen, local: "[::1]:1", remote: "[::]:0"}
+	one := mibRow{state: msListen, local: "[::1]:1", remote: "[::]:0"}
 	for _, c := range []struct {
 		p    Proto
 		f    Family
@@ -107,7 +168,7 @@ func TestMIBRowLayouts(t *testing.T) {
 		{ProtoUDP, FamilyIPv6, one, 28},
 	} {
 		b := buildMIBTable(t, c.p, c.f, -1, c.row)
-		if got := len(b) - mibTableHeaderLen; got != c.want || ipHelperRowLen(c.p, c.f) != c.want {
+		if got := len(b) - 4; got != c.want || ipHelperRowLen(c.p, c.f) != c.want || msRowLayouts[[2]int{int(c.p), int(c.f)}].size != c.want {
 			t.Errorf("%s row: builder wrote %d bytes, decoder expects %d, documented %d",
 				tableName(c.p, c.f), got, ipHelperRowLen(c.p, c.f), c.want)
 		}
@@ -138,13 +199,13 @@ func TestDecodeIPHelperTable(t *testing.T) {
 			p:    ProtoTCP, f: FamilyIPv4,
 			buf: func(t *testing.T) []byte {
 				return buildMIBTable(t, ProtoTCP, FamilyIPv4, -1,
-					mibRow{state: mibTCPStateListen, local: "0.0.0.0:135", remote: "0.0.0.0:0", pid: 1044},
-					mibRow{state: mibTCPStateListen, local: "127.0.0.1:8080", remote: "0.0.0.0:0", pid: 7},
-					mibRow{state: mibTCPStateEstab, local: "127.0.0.1:8080", remote: "127.0.0.1:50312", pid: 7},
-					mibRow{state: mibTCPStateEstab, local: "127.0.0.1:50312", remote: "127.0.0.1:8080", pid: 9},
-					mibRow{state: mibTCPStateTimeWait, local: "10.0.0.5:49999", remote: "93.184.216.34:443"},
-					mibRow{state: mibTCPStateCloseWait, local: "10.0.0.5:50001", remote: "140.82.112.3:443", pid: 4},
-					mibRow{state: mibTCPStateSynSent, local: "10.0.0.5:50002", remote: "192.0.2.1:65535", pid: 4},
+					mibRow{state: msListen, local: "0.0.0.0:135", remote: "0.0.0.0:0", pid: 1044},
+					mibRow{state: msListen, local: "127.0.0.1:8080", remote: "0.0.0.0:0", pid: 7},
+					mibRow{state: msEstab, local: "127.0.0.1:8080", remote: "127.0.0.1:50312", pid: 7},
+					mibRow{state: msEstab, local: "127.0.0.1:50312", remote: "127.0.0.1:8080", pid: 9},
+					mibRow{state: msTimeWait, local: "10.0.0.5:49999", remote: "93.184.216.34:443"},
+					mibRow{state: msCloseWait, local: "10.0.0.5:50001", remote: "140.82.112.3:443", pid: 4},
+					mibRow{state: msSynSent, local: "10.0.0.5:50002", remote: "192.0.2.1:65535", pid: 4},
 				)
 			},
 			want: []wantSock{
@@ -162,7 +223,7 @@ func TestDecodeIPHelperTable(t *testing.T) {
 			p:    ProtoTCP, f: FamilyIPv4,
 			buf: func(t *testing.T) []byte {
 				return buildMIBTable(t, ProtoTCP, FamilyIPv4, -1,
-					mibRow{state: mibTCPStateEstab, local: "127.0.0.1:1", remote: "127.0.0.1:65535", portJunk: 0xbeef, pid: 1})
+					mibRow{state: msEstab, local: "127.0.0.1:1", remote: "127.0.0.1:65535", portJunk: 0xbeef, pid: 1})
 			},
 			want: []wantSock{{"127.0.0.1:1", "127.0.0.1:65535", StateEstablished, 1}},
 		},
@@ -171,12 +232,12 @@ func TestDecodeIPHelperTable(t *testing.T) {
 			p:    ProtoTCP, f: FamilyIPv6,
 			buf: func(t *testing.T) []byte {
 				return buildMIBTable(t, ProtoTCP, FamilyIPv6, -1,
-					mibRow{state: mibTCPStateListen, local: "[::]:445", remote: "[::]:0", pid: 4},
-					mibRow{state: mibTCPStateListen, local: "[::1]:9000", remote: "[::]:0", pid: 300},
-					mibRow{state: mibTCPStateEstab, local: "[::1]:9000", remote: "[::1]:50000", pid: 300},
-					mibRow{state: mibTCPStateFinWait2, local: "[2001:db8::1]:50001", remote: "[2001:db8::2]:22", pid: 301},
-					mibRow{state: mibTCPStateTimeWait, local: "[2001:db8::1]:50002", remote: "[2001:db8::2]:22"},
-					mibRow{state: mibTCPStateLastAck, local: "[::ffff:10.1.2.3]:80", remote: "[::ffff:10.1.2.4]:50003", pid: 302},
+					mibRow{state: msListen, local: "[::]:445", remote: "[::]:0", pid: 4},
+					mibRow{state: msListen, local: "[::1]:9000", remote: "[::]:0", pid: 300},
+					mibRow{state: msEstab, local: "[::1]:9000", remote: "[::1]:50000", pid: 300},
+					mibRow{state: msFinWait2, local: "[2001:db8::1]:50001", remote: "[2001:db8::2]:22", pid: 301},
+					mibRow{state: msTimeWait, local: "[2001:db8::1]:50002", remote: "[2001:db8::2]:22"},
+					mibRow{state: msLastAck, local: "[::ffff:10.1.2.3]:80", remote: "[::ffff:10.1.2.4]:50003", pid: 302},
 				)
 			},
 			want: []wantSock{
@@ -193,13 +254,13 @@ func TestDecodeIPHelperTable(t *testing.T) {
 			p:    ProtoTCP, f: FamilyIPv6,
 			buf: func(t *testing.T) []byte {
 				return buildMIBTable(t, ProtoTCP, FamilyIPv6, -1,
-					mibRow{state: mibTCPStateEstab, local: "[fe80::1]:22", localScope: 12,
+					mibRow{state: msEstab, local: "[fe80::1]:22", localScope: 12,
 						remote: "[fe80::2]:50000", remoteScope: 12, pid: 5},
 					// A scope id on a global address says nothing: dropped.
-					mibRow{state: mibTCPStateEstab, local: "[2001:db8::1]:22", localScope: 3,
+					mibRow{state: msEstab, local: "[2001:db8::1]:22", localScope: 3,
 						remote: "[2001:db8::2]:50000", remoteScope: 3, pid: 5},
 					// Link-local without a scope id: no zone.
-					mibRow{state: mibTCPStateListen, local: "[fe80::1]:23", remote: "[::]:0", pid: 5},
+					mibRow{state: msListen, local: "[fe80::1]:23", remote: "[::]:0", pid: 5},
 				)
 			},
 			want: []wantSock{
@@ -213,7 +274,7 @@ func TestDecodeIPHelperTable(t *testing.T) {
 			p:    ProtoTCP, f: FamilyIPv6,
 			buf: func(t *testing.T) []byte {
 				return buildMIBTable(t, ProtoTCP, FamilyIPv6, -1,
-					mibRow{state: mibTCPStateEstab, local: "[fe80::1]:22", localScope: 12,
+					mibRow{state: msEstab, local: "[fe80::1]:22", localScope: 12,
 						remote: "[fe80::2]:50000", remoteScope: 70000, hostOrderScope: true, pid: 5})
 			},
 			want: []wantSock{{"[fe80::1%12]:22", "[fe80::2%70000]:50000", StateEstablished, 5}},
@@ -286,7 +347,7 @@ func TestDecodeIPHelperTable(t *testing.T) {
 			buf: func(t *testing.T) []byte {
 				return buildMIBTable(t, ProtoTCP, FamilyIPv4, -1,
 					mibRow{state: 0, local: "127.0.0.1:1", remote: "0.0.0.0:0", pid: 1},
-					mibRow{state: mibTCPStateEstab, local: "127.0.0.1:2", remote: "127.0.0.1:3", pid: 1},
+					mibRow{state: msEstab, local: "127.0.0.1:2", remote: "127.0.0.1:3", pid: 1},
 					mibRow{state: 13, local: "127.0.0.1:4", remote: "0.0.0.0:0", pid: 1},
 					mibRow{state: 0xffffffff, local: "127.0.0.1:5", remote: "0.0.0.0:0", pid: 1},
 				)
@@ -351,44 +412,35 @@ func checkIPHelperSockets(t *testing.T, socks []Socket, pids []uint32, p Proto, 
 }
 
 func TestMIBTCPStates(t *testing.T) {
-	want := map[uint32]State{
-		mibTCPStateClosed:    StateBoundInactive,
-		mibTCPStateListen:    StateListen,
-		mibTCPStateSynSent:   StateSynSent,
-		mibTCPStateSynRcvd:   StateSynRecv,
-		mibTCPStateEstab:     StateEstablished,
-		mibTCPStateFinWait1:  StateFinWait1,
-		mibTCPStateFinWait2:  StateFinWait2,
-		mibTCPStateCloseWait: StateCloseWait,
-		mibTCPStateClosing:   StateClosing,
-		mibTCPStateLastAck:   StateLastAck,
-		mibTCPStateTimeWait:  StateTimeWait,
-		mibTCPStateDeleteTCB: StateClose,
-	}
-	// Every state through a real row of both TCP tables.
-	for v, st := range want {
+	// Every documented state through a real row of both TCP tables.
+	for _, c := range msStates {
 		for _, f := range []Family{FamilyIPv4, FamilyIPv6} {
-			row := mibRow{state: v, local: "127.0.0.1:1", remote: "127.0.0.1:2", pid: 1}
+			row := mibRow{state: c.dwState, local: "127.0.0.1:1", remote: "127.0.0.1:2", pid: 1}
 			if f == FamilyIPv6 {
 				row.local, row.remote = "[::1]:1", "[::1]:2"
 			}
 			socks, _, err := decodeIPHelperTable(buildMIBTable(t, ProtoTCP, f, -1, row), ProtoTCP, f, nil, nil, nil, nil)
-			if err != nil || len(socks) != 1 || socks[0].State != st {
-				t.Errorf("%s dwState %d: %+v %v, want %v", tableName(ProtoTCP, f), v, socks, err, st)
+			if err != nil || len(socks) != 1 || socks[0].State != c.state || socks[0].StateName() != c.name {
+				t.Errorf("%s dwState %d: %+v %v, want %v (%s)", tableName(ProtoTCP, f), c.dwState, socks, err, c.state, c.name)
 			}
 		}
 	}
-	for _, v := range []uint32{0, 13, 100, 1 << 31} {
-		if s, ok := mibTCPState(v); ok || s != StateUnknown {
-			t.Errorf("dwState %d: %v %v, want unknown", v, s, ok)
+	// Numbers Microsoft does not define are UNKNOWN, with a warning.
+	for _, v := range []uint32{0, 13, 100, 1 << 31, 0xffffffff} {
+		row := mibRow{state: v, local: "127.0.0.1:1", remote: "127.0.0.1:2", pid: 1}
+		var warns []string
+		socks, _, err := decodeIPHelperTable(buildMIBTable(t, ProtoTCP, FamilyIPv4, -1, row), ProtoTCP, FamilyIPv4, nil, nil, nil,
+			func(w string) { warns = append(warns, w) })
+		if err != nil || len(socks) != 1 || socks[0].State != StateUnknown || socks[0].StateName() != "UNKNOWN" || len(warns) != 1 {
+			t.Errorf("dwState %d: %+v %v %q, want one UNKNOWN socket and a warning", v, socks, err, warns)
 		}
 	}
 }
 
 func TestDecodeIPHelperTableErrors(t *testing.T) {
 	tcp4 := buildMIBTable(t, ProtoTCP, FamilyIPv4, -1,
-		mibRow{state: mibTCPStateListen, local: "127.0.0.1:1", remote: "0.0.0.0:0", pid: 1},
-		mibRow{state: mibTCPStateListen, local: "127.0.0.1:2", remote: "0.0.0.0:0", pid: 1})
+		mibRow{state: msListen, local: "127.0.0.1:1", remote: "0.0.0.0:0", pid: 1},
+		mibRow{state: msListen, local: "127.0.0.1:2", remote: "0.0.0.0:0", pid: 1})
 	udp6 := buildMIBTable(t, ProtoUDP, FamilyIPv6, -1, mibRow{local: "[::1]:1", pid: 1})
 	lying := func(b []byte, n uint32) []byte {
 		b = append([]byte(nil), b...)
@@ -434,11 +486,11 @@ func TestDecodeIPHelperTableErrors(t *testing.T) {
 
 func TestDecodeIPHelperTableFilter(t *testing.T) {
 	buf := buildMIBTable(t, ProtoTCP, FamilyIPv4, -1,
-		mibRow{state: mibTCPStateListen, local: "127.0.0.1:8080", remote: "0.0.0.0:0", pid: 7},
-		mibRow{state: mibTCPStateEstab, local: "127.0.0.1:8080", remote: "127.0.0.1:50312", pid: 7},
-		mibRow{state: mibTCPStateEstab, local: "127.0.0.1:50312", remote: "127.0.0.1:8080", pid: 9},
-		mibRow{state: mibTCPStateEstab, local: "10.0.0.1:22", remote: "10.0.0.2:50000", pid: 11},
-		mibRow{state: mibTCPStateTimeWait, local: "127.0.0.1:50000", remote: "127.0.0.1:8080"},
+		mibRow{state: msListen, local: "127.0.0.1:8080", remote: "0.0.0.0:0", pid: 7},
+		mibRow{state: msEstab, local: "127.0.0.1:8080", remote: "127.0.0.1:50312", pid: 7},
+		mibRow{state: msEstab, local: "127.0.0.1:50312", remote: "127.0.0.1:8080", pid: 9},
+		mibRow{state: msEstab, local: "10.0.0.1:22", remote: "10.0.0.2:50000", pid: 11},
+		mibRow{state: msTimeWait, local: "127.0.0.1:50000", remote: "127.0.0.1:8080"},
 	)
 	cases := []struct {
 		filt Filter
@@ -474,8 +526,8 @@ func TestDecodeIPHelperTableAppends(t *testing.T) {
 		f   Family
 		row mibRow
 	}{
-		{ProtoTCP, FamilyIPv4, mibRow{state: mibTCPStateListen, local: "127.0.0.1:1", remote: "0.0.0.0:0", pid: 1}},
-		{ProtoTCP, FamilyIPv6, mibRow{state: mibTCPStateListen, local: "[::1]:2", remote: "[::]:0", pid: 2}},
+		{ProtoTCP, FamilyIPv4, mibRow{state: msListen, local: "127.0.0.1:1", remote: "0.0.0.0:0", pid: 1}},
+		{ProtoTCP, FamilyIPv6, mibRow{state: msListen, local: "[::1]:2", remote: "[::]:0", pid: 2}},
 		{ProtoUDP, FamilyIPv4, mibRow{local: "127.0.0.1:3", pid: 3}},
 		{ProtoUDP, FamilyIPv6, mibRow{local: "[::1]:4", pid: 4}},
 	} {
@@ -498,7 +550,7 @@ func TestDecodeIPHelperTableAppends(t *testing.T) {
 func TestDecodeIPHelperTableNoAllocs(t *testing.T) {
 	rows := make([]mibRow, 200)
 	for i := range rows {
-		rows[i] = mibRow{state: mibTCPStateEstab, local: "[2001:db8::1]:443", remote: "[2001:db8::2]:50000", pid: uint32(i + 1)}
+		rows[i] = mibRow{state: msEstab, local: "[2001:db8::1]:443", remote: "[2001:db8::2]:50000", pid: uint32(i + 1)}
 	}
 	buf := buildMIBTable(t, ProtoTCP, FamilyIPv6, -1, rows...)
 	socks := make([]Socket, 0, len(rows))
@@ -560,69 +612,91 @@ func TestAttachIPHelperOwners(t *testing.T) {
 	}
 }
 
+// msRowWant is what row i of data must decode to, read at the documented
+// offsets of msRowLayouts: addresses without their zones, and the state
+// from msStates.
+func msRowWant(data []byte, p Proto, f Family, i int) (local, remote netip.AddrPort, state State, pid uint32) {
+	l := msRowLayouts[[2]int{int(p), int(f)}]
+	r := data[4+i*l.size : 4+(i+1)*l.size]
+	le, be := binary.LittleEndian, binary.BigEndian
+	addr := func(off int) netip.Addr {
+		if f == FamilyIPv4 {
+			return netip.AddrFrom4([4]byte(r[off : off+4]))
+		}
+		return netip.AddrFrom16([16]byte(r[off : off+16]))
+	}
+	local = netip.AddrPortFrom(addr(l.localAddr), be.Uint16(r[l.localPort:]))
+	if p == ProtoUDP {
+		remote = netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
+		if f == FamilyIPv6 {
+			remote = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
+		}
+		return local, remote, StateClose, le.Uint32(r[l.pid:])
+	}
+	remote = netip.AddrPortFrom(addr(l.remoteAddr), be.Uint16(r[l.remotePort:]))
+	state = StateUnknown
+	for _, c := range msStates {
+		if c.dwState == le.Uint32(r[l.state:]) {
+			state = c.state
+		}
+	}
+	return local, remote, state, le.Uint32(r[l.pid:])
+}
+
 // fuzzIPHelperTable decodes data as both families' tables of p and checks
-// what every decoded row may hold.
+// it against the documented layout: the table decodes exactly when its
+// dwNumEntries rows fit, into one socket per row with the values at the
+// documented offsets; a filter keeps the rows it matches and no other; every
+// row holds only what a row may hold.
 func fuzzIPHelperTable(t *testing.T, p Proto, data []byte, filt *Filter) {
 	for _, f := range []Family{FamilyIPv4, FamilyIPv6} {
 		name := "iphlpapi " + tableName(p, f) + " table"
-		socks, pids, err := decodeIPHelperTable(data, p, f, filt, nil, nil, func(w string) {
+		rowLen := msRowLayouts[[2]int{int(p), int(f)}].size
+		fits := len(data) >= 4 && 4+uint64(binary.LittleEndian.Uint32(data))*uint64(rowLen) <= uint64(len(data))
+		all, allPIDs, err := decodeIPHelperTable(data, p, f, nil, nil, nil, func(w string) {
 			if !strings.HasPrefix(w, name) {
 				t.Errorf("warning without the table's name: %q", w)
 			}
 		})
+		if fits != (err == nil) {
+			t.Fatalf("%s: %d bytes, the rows fit: %v, yet error %v", name, len(data), fits, err)
+		}
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), name) {
 				t.Errorf("error without the table's name: %v", err)
 			}
-			if socks != nil || pids != nil {
-				t.Errorf("error %v with %d sockets", err, len(socks))
+			if all != nil || allPIDs != nil {
+				t.Errorf("error %v with %d sockets", err, len(all))
 			}
 			continue
 		}
-		rowLen := ipHelperRowLen(p, f)
-		if len(socks) != len(pids) || len(data) < mibTableHeaderLen || len(socks)*rowLen > len(data)-mibTableHeaderLen {
-			t.Fatalf("%s: %d sockets and %d pids from %d bytes", name, len(socks), len(pids), len(data))
+		if n := binary.LittleEndian.Uint32(data); len(all) != int(n) || len(allPIDs) != int(n) {
+			t.Fatalf("%s: %d sockets and %d pids from dwNumEntries %d", name, len(all), len(allPIDs), n)
 		}
-		if n := binary.LittleEndian.Uint32(data); uint64(len(socks)) > uint64(n) {
-			t.Fatalf("%s: %d sockets from dwNumEntries %d", name, len(socks), n)
+		for i := range all {
+			s := &all[i]
+			local, remote, state, pid := msRowWant(data, p, f, i)
+			if s.Local.Addr().WithZone("") != local.Addr() || s.Local.Port() != local.Port() ||
+				s.Remote.Addr().WithZone("") != remote.Addr() || s.Remote.Port() != remote.Port() ||
+				s.State != state || allPIDs[i] != pid {
+				t.Fatalf("%s: row %d decodes to %v %v %v pid %d, its bytes say %v %v %v pid %d",
+					name, i, s.Local, s.Remote, s.State, allPIDs[i], local, remote, state, pid)
+			}
+			checkIPHelperRow(t, name, i, s, p, f)
 		}
-		for i := range socks {
-			s := &socks[i]
-			if s.Proto != p || s.Family != f {
-				t.Fatalf("%s: row %d is %v %v", name, i, s.Proto, s.Family)
+		socks, pids, err := decodeIPHelperTable(data, p, f, filt, nil, nil, nil)
+		if err != nil {
+			t.Fatalf("%s: with a filter: %v", name, err)
+		}
+		var want []Socket
+		var wantPIDs []uint32
+		for i := range all {
+			if filt == nil || filt.Match(&all[i]) {
+				want, wantPIDs = append(want, all[i]), append(wantPIDs, allPIDs[i])
 			}
-			la, ra := s.Local.Addr(), s.Remote.Addr()
-			if !la.IsValid() || !ra.IsValid() {
-				t.Fatalf("%s: row %d has invalid addresses %v %v", name, i, s.Local, s.Remote)
-			}
-			if (f == FamilyIPv4) != la.Is4() || (f == FamilyIPv4) != ra.Is4() {
-				t.Fatalf("%s: row %d has addresses %v %v", name, i, s.Local, s.Remote)
-			}
-			for _, a := range []netip.Addr{la, ra} {
-				if z := a.Zone(); z != "" {
-					if !a.IsLinkLocalUnicast() && !a.IsLinkLocalMulticast() && !a.IsInterfaceLocalMulticast() {
-						t.Fatalf("%s: row %d: zone on %v", name, i, a)
-					}
-					if z == "0" || strings.TrimLeft(z, "0123456789") != "" {
-						t.Fatalf("%s: row %d: zone %q is not a non-zero number", name, i, z)
-					}
-				}
-			}
-			if int(s.State) >= stateCount {
-				t.Fatalf("%s: row %d: state %d out of range", name, i, s.State)
-			}
-			if p == ProtoUDP && (s.State != StateClose || s.Remote.Port() != 0 || !ra.IsUnspecified()) {
-				t.Fatalf("%s: row %d: a UDP row is %v with remote %v", name, i, s.State, s.Remote)
-			}
-			if p == ProtoTCP && s.State == StateNewSynRecv {
-				t.Fatalf("%s: row %d: state %v, which no MIB_TCP_STATE becomes", name, i, s.State)
-			}
-			if s.UID != -1 || s.Inode != 0 || s.RecvQ != 0 || s.SendQ != 0 || s.Owners != nil {
-				t.Fatalf("%s: row %d: %+v", name, i, *s)
-			}
-			if filt != nil && !filt.Match(s) {
-				t.Fatalf("%s: row %d does not match the filter: %+v", name, i, *s)
-			}
+		}
+		if !reflect.DeepEqual(socks, want) || !reflect.DeepEqual(pids, wantPIDs) {
+			t.Fatalf("%s: filter %+v keeps %d rows, the rows that match are %d", name, filt, len(socks), len(want))
 		}
 		// Owners from those PIDs: every socket gets an owner or a reason.
 		attachIPHelperOwners(socks, pids, nil, pidZeroUnreported)
@@ -637,22 +711,47 @@ func fuzzIPHelperTable(t *testing.T, p Proto, data []byte, filt *Filter) {
 	}
 }
 
+// checkIPHelperRow checks what any decoded row may hold.
+func checkIPHelperRow(t *testing.T, name string, i int, s *Socket, p Proto, f Family) {
+	t.Helper()
+	if s.Proto != p || s.Family != f {
+		t.Fatalf("%s: row %d is %v %v", name, i, s.Proto, s.Family)
+	}
+	la, ra := s.Local.Addr(), s.Remote.Addr()
+	if !la.IsValid() || !ra.IsValid() || (f == FamilyIPv4) != la.Is4() || (f == FamilyIPv4) != ra.Is4() {
+		t.Fatalf("%s: row %d has addresses %v %v", name, i, s.Local, s.Remote)
+	}
+	for _, a := range []netip.Addr{la, ra} {
+		if z := a.Zone(); z != "" {
+			if !a.IsLinkLocalUnicast() && !a.IsLinkLocalMulticast() && !a.IsInterfaceLocalMulticast() {
+				t.Fatalf("%s: row %d: zone on %v", name, i, a)
+			}
+			if z == "0" || strings.TrimLeft(z, "0123456789") != "" {
+				t.Fatalf("%s: row %d: zone %q is not a non-zero number", name, i, z)
+			}
+		}
+	}
+	if s.UID != -1 || s.Inode != 0 || s.RecvQ != 0 || s.SendQ != 0 || s.Owners != nil {
+		t.Fatalf("%s: row %d: %+v", name, i, *s)
+	}
+}
+
 func FuzzDecodeTCPTable(f *testing.F) {
 	f.Add([]byte{}, uint8(0))
 	f.Add([]byte{0, 0, 0, 0}, uint8(1))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3}, uint8(0))
 	f.Add(buildMIBTable(f, ProtoTCP, FamilyIPv4, -1,
-		mibRow{state: mibTCPStateListen, local: "0.0.0.0:135", remote: "0.0.0.0:0", pid: 1044},
-		mibRow{state: mibTCPStateEstab, local: "127.0.0.1:8080", remote: "127.0.0.1:50312", pid: 7, portJunk: 0x1234},
-		mibRow{state: mibTCPStateTimeWait, local: "10.0.0.5:49999", remote: "93.184.216.34:443"},
+		mibRow{state: msListen, local: "0.0.0.0:135", remote: "0.0.0.0:0", pid: 1044},
+		mibRow{state: msEstab, local: "127.0.0.1:8080", remote: "127.0.0.1:50312", pid: 7, portJunk: 0x1234},
+		mibRow{state: msTimeWait, local: "10.0.0.5:49999", remote: "93.184.216.34:443"},
 	), uint8(0))
 	f.Add(buildMIBTable(f, ProtoTCP, FamilyIPv6, -1,
-		mibRow{state: mibTCPStateListen, local: "[::]:445", remote: "[::]:0", pid: 4},
-		mibRow{state: mibTCPStateEstab, local: "[fe80::1]:22", localScope: 12, remote: "[fe80::2]:5", remoteScope: 12, hostOrderScope: true, pid: 5},
+		mibRow{state: msListen, local: "[::]:445", remote: "[::]:0", pid: 4},
+		mibRow{state: msEstab, local: "[fe80::1]:22", localScope: 12, remote: "[fe80::2]:5", remoteScope: 12, hostOrderScope: true, pid: 5},
 		mibRow{state: 99, local: "[::1]:1", remote: "[::1]:2"},
 	), uint8(2))
 	f.Add(buildMIBTable(f, ProtoTCP, FamilyIPv6, 7,
-		mibRow{state: mibTCPStateSynSent, local: "[::1]:1", remote: "[::1]:2", pid: 1}), uint8(3))
+		mibRow{state: msSynSent, local: "[::1]:1", remote: "[::1]:2", pid: 1}), uint8(3))
 	f.Fuzz(func(t *testing.T, data []byte, filter uint8) {
 		fuzzIPHelperTable(t, ProtoTCP, data, fuzzFilter(data, filter))
 	})
