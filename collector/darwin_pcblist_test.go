@@ -1,19 +1,258 @@
 package collector
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// The fixtures here are built from the struct layouts written down in
-// darwin_pcblist.go (checked against XNU's headers), not captured on a Mac:
-// they prove the decoder agrees with those layouts, not that the layouts
-// agree with a running macOS.
+// The fixtures here are built from the struct layouts of XNU's headers,
+// with every offset and size written out below as a number (not taken from
+// the decoder), and not captured on a Mac: they prove that the decoder
+// agrees with the headers, not that the headers agree with a running macOS.
+//
+// Source: apple-oss-distributions/xnu, read at the tags xnu-8020.140.41
+// (macOS 12 Monterey) and xnu-11417.101.15 (macOS 15 Sequoia). Every struct
+// here is declared under #pragma pack(4), so a 64-bit field is aligned to 4
+// bytes only. TestXNULayouts checks that the fields below follow one
+// another as pack(4) lays them out.
+
+// struct xinpgen (bsd/netinet/in_pcb.h), 24 bytes in both releases.
+const (
+	xnuXigLen      = 0  // u_int32_t xig_len
+	xnuXigCount    = 4  // u_int xig_count
+	xnuXigGen      = 8  // inp_gen_t (u_quad_t) xig_gen
+	xnuXigSogen    = 16 // so_gen_t (u_quad_t) xig_sogen
+	xnuXinpgenSize = 24
+)
+
+// Record kinds, XSO_* (bsd/sys/socketvar.h).
+const (
+	xnuXsoSocket = 0x001 // XSO_SOCKET
+	xnuXsoRcvbuf = 0x002 // XSO_RCVBUF
+	xnuXsoSndbuf = 0x004 // XSO_SNDBUF
+	xnuXsoStats  = 0x008 // XSO_STATS
+	xnuXsoInpcb  = 0x010 // XSO_INPCB
+	xnuXsoTcpcb  = 0x020 // XSO_TCPCB
+)
+
+// struct xinpcb_n (bsd/netinet/in_pcb.h), 104 bytes in both releases.
+const (
+	xnuXiLen       = 0   // u_int32_t xi_len
+	xnuXiKind      = 4   // u_int32_t xi_kind
+	xnuXiInpp      = 8   // u_int64_t xi_inpp
+	xnuInpFport    = 16  // u_short inp_fport (network order)
+	xnuInpLport    = 18  // u_short inp_lport (network order)
+	xnuInpPpcb     = 20  // u_int64_t inp_ppcb
+	xnuInpGencnt   = 28  // inp_gen_t inp_gencnt
+	xnuInpFlags    = 36  // int inp_flags
+	xnuInpFlow     = 40  // u_int32_t inp_flow
+	xnuInpVflag    = 44  // u_char inp_vflag
+	xnuInpIPTTL    = 45  // u_char inp_ip_ttl
+	xnuInpIPP      = 46  // u_char inp_ip_p
+	xnuInpFaddr    = 48  // union inp_dependfaddr: struct in_addr_4in6 or struct in6_addr, 16 bytes
+	xnuInpLaddr    = 64  // union inp_dependladdr, 16 bytes
+	xnuIa46Addr4   = 12  // struct in_addr_4in6: ia46_pad32[3], then ia46_addr4
+	xnuInp4IPTos   = 80  // inp_depend4.inp4_ip_tos (u_char)
+	xnuInp6Hlim    = 84  // inp_depend6.inp6_hlim (u_int8_t; the struct holds an int)
+	xnuInp6Cksum   = 88  // inp_depend6.inp6_cksum (int)
+	xnuInp6Ifindex = 92  // inp_depend6.inp6_ifindex (u_short)
+	xnuInp6Hops    = 94  // inp_depend6.inp6_hops (short)
+	xnuInpFlowhash = 96  // u_int32_t inp_flowhash
+	xnuInpFlags2   = 100 // u_int32_t inp_flags2
+	xnuXinpcbNSize = 104
+
+	xnuInpIPv4 = 0x1 // INP_IPV4
+	xnuInpIPv6 = 0x2 // INP_IPV6
+)
+
+// struct xsocket_n (bsd/sys/socketvar.h): 76 bytes in xnu-8020, which ends
+// at so_e_pid; xnu-8792 (macOS 13) appended so_gencnt through
+// xso_filter_flags, 104 bytes in xnu-11417.
+const (
+	xnuXsoLen          = 0   // u_int32_t xso_len
+	xnuXsoKind         = 4   // u_int32_t xso_kind
+	xnuXsoSo           = 8   // u_int64_t xso_so
+	xnuSoType          = 16  // short so_type
+	xnuSoOptions       = 20  // u_int32_t so_options
+	xnuSoLinger        = 24  // short so_linger
+	xnuSoState         = 26  // short so_state
+	xnuSoPcb           = 28  // u_int64_t so_pcb
+	xnuXsoProtocol     = 36  // int xso_protocol
+	xnuXsoFamily       = 40  // int xso_family
+	xnuSoQlen          = 44  // short so_qlen
+	xnuSoIncqlen       = 46  // short so_incqlen
+	xnuSoQlimit        = 48  // short so_qlimit
+	xnuSoTimeo         = 50  // short so_timeo
+	xnuSoError         = 52  // u_short so_error
+	xnuSoPgid          = 56  // pid_t so_pgid
+	xnuSoOobmark       = 60  // u_int32_t so_oobmark
+	xnuSoUID           = 64  // uid_t so_uid
+	xnuSoLastPID       = 68  // pid_t so_last_pid
+	xnuSoEPID          = 72  // pid_t so_e_pid
+	xnuXsocketN8020    = 76  // sizeof in xnu-8020
+	xnuSoGencnt        = 76  // so_gen_t so_gencnt (xnu-8792 and later)
+	xnuSoFlags         = 84  // u_int32_t so_flags
+	xnuSoFlags1        = 88  // u_int32_t so_flags1
+	xnuSoUsecount      = 92  // int32_t so_usecount
+	xnuSoRetaincnt     = 96  // int32_t so_retaincnt
+	xnuXsoFilterFlags  = 100 // u_int32_t xso_filter_flags
+	xnuXsocketN11417   = 104 // sizeof in xnu-8792 to xnu-11417
+	xnuSsNoFDRef       = 0x0001
+	xnuSockStream      = 1 // SOCK_STREAM (bsd/sys/socket.h)
+	xnuSockDgram       = 2 // SOCK_DGRAM
+	xnuAFInet6         = 30
+	xnuAFInet          = 2
+	xnuIPProtoTCP      = 6
+	xnuIPProtoUDP      = 17
+	xnuSoOptAcceptConn = 0x0002 // SO_ACCEPTCONN
+)
+
+// struct xsockbuf_n (bsd/sys/socketvar.h), 32 bytes in both releases.
+const (
+	xnuXsbLen       = 0  // u_int32_t xsb_len
+	xnuXsbKind      = 4  // u_int32_t xsb_kind
+	xnuSbCC         = 8  // u_int32_t sb_cc
+	xnuSbHiwat      = 12 // u_int32_t sb_hiwat
+	xnuSbMbcnt      = 16 // u_int32_t sb_mbcnt
+	xnuSbMbmax      = 20 // u_int32_t sb_mbmax
+	xnuSbLowat      = 24 // int32_t sb_lowat
+	xnuSbFlags      = 28 // short sb_flags
+	xnuSbTimeo      = 30 // short sb_timeo
+	xnuXsockbufSize = 32
+)
+
+// struct xsockstat_n (bsd/sys/socketvar.h): xst_len, xst_kind, then
+// xst_tc_stats[SO_TC_STATS_MAX = 4] of struct data_stats (rxpackets,
+// rxbytes, txpackets, txbytes, u_int64_t each): 8 + 4*32 = 136 bytes.
+const (
+	xnuXstTCStats    = 8
+	xnuXsockstatSize = 136
+)
+
+// struct xtcpcb_n (bsd/netinet/tcp_var.h), 204 bytes in both releases:
+// xt_len, xt_kind, u_int64_t t_segq, int t_dupacks, int
+// t_timer[TCPT_NTIMERS_EXT = 4] (tcp_timer.h), int t_state, u_int t_flags,
+// then t_force and 29 more 32-bit fields (snd_una through t_softerror), six
+// chars (t_oobflags through requested_s_scale) and eight 32-bit fields
+// (ts_recent through snd_ssthresh_prev).
+const (
+	xnuXtLen       = 0  // u_int32_t xt_len
+	xnuXtKind      = 4  // u_int32_t xt_kind
+	xnuTSegq       = 8  // u_int64_t t_segq
+	xnuTDupacks    = 16 // int t_dupacks
+	xnuTTimer      = 20 // int t_timer[4]
+	xnuTState      = 36 // int t_state
+	xnuTFlags      = 40 // u_int t_flags
+	xnuTForce      = 44 // int t_force
+	xnuSndUna      = 48 // tcp_seq snd_una
+	xnuXtcpcbNSize = 204
+	xnuSndSsthPrev = 200 // u_int32_t snd_ssthresh_prev, the last field
+	xnuTOobflags   = 164 // char t_oobflags: after t_softerror at 160
+	xnuTsRecent    = 172 // u_int32_t ts_recent, after six chars (164-169)
+)
+
+// TCPS_* (bsd/netinet/tcp_fsm.h), and what each must become.
+var xnuTCPStates = []struct {
+	tcps  int32
+	state State
+}{
+	{0, StateBoundInactive}, // TCPS_CLOSED
+	{1, StateListen},        // TCPS_LISTEN
+	{2, StateSynSent},       // TCPS_SYN_SENT
+	{3, StateSynRecv},       // TCPS_SYN_RECEIVED
+	{4, StateEstablished},   // TCPS_ESTABLISHED
+	{5, StateCloseWait},     // TCPS_CLOSE_WAIT
+	{6, StateFinWait1},      // TCPS_FIN_WAIT_1
+	{7, StateClosing},       // TCPS_CLOSING
+	{8, StateLastAck},       // TCPS_LAST_ACK
+	{9, StateFinWait2},      // TCPS_FIN_WAIT_2
+	{10, StateTimeWait},     // TCPS_TIME_WAIT
+}
+
+// TestXNULayouts checks the offsets written out above against each other
+// and the headers' sizes: in each struct every field starts where the one
+// before it ends, rounded up to its alignment (at most 4 under pack(4)),
+// and the last ends at the struct's size.
+func TestXNULayouts(t *testing.T) {
+	type field struct {
+		name             string
+		off, size, align int
+	}
+	xsocket8020 := []field{
+		{"xso_len", xnuXsoLen, 4, 4}, {"xso_kind", xnuXsoKind, 4, 4}, {"xso_so", xnuXsoSo, 8, 8},
+		{"so_type", xnuSoType, 2, 2}, {"so_options", xnuSoOptions, 4, 4}, {"so_linger", xnuSoLinger, 2, 2},
+		{"so_state", xnuSoState, 2, 2}, {"so_pcb", xnuSoPcb, 8, 8}, {"xso_protocol", xnuXsoProtocol, 4, 4},
+		{"xso_family", xnuXsoFamily, 4, 4}, {"so_qlen", xnuSoQlen, 2, 2}, {"so_incqlen", xnuSoIncqlen, 2, 2},
+		{"so_qlimit", xnuSoQlimit, 2, 2}, {"so_timeo", xnuSoTimeo, 2, 2}, {"so_error", xnuSoError, 2, 2},
+		{"so_pgid", xnuSoPgid, 4, 4}, {"so_oobmark", xnuSoOobmark, 4, 4}, {"so_uid", xnuSoUID, 4, 4},
+		{"so_last_pid", xnuSoLastPID, 4, 4}, {"so_e_pid", xnuSoEPID, 4, 4},
+	}
+	xsocket11417 := append(slices.Clone(xsocket8020),
+		field{"so_gencnt", xnuSoGencnt, 8, 8}, field{"so_flags", xnuSoFlags, 4, 4}, field{"so_flags1", xnuSoFlags1, 4, 4},
+		field{"so_usecount", xnuSoUsecount, 4, 4}, field{"so_retaincnt", xnuSoRetaincnt, 4, 4},
+		field{"xso_filter_flags", xnuXsoFilterFlags, 4, 4})
+	for _, st := range []struct {
+		name   string
+		size   int
+		fields []field
+	}{
+		{"xinpgen", xnuXinpgenSize, []field{
+			{"xig_len", xnuXigLen, 4, 4}, {"xig_count", xnuXigCount, 4, 4}, {"xig_gen", xnuXigGen, 8, 8}, {"xig_sogen", xnuXigSogen, 8, 8}}},
+		{"xinpcb_n", xnuXinpcbNSize, []field{
+			{"xi_len", xnuXiLen, 4, 4}, {"xi_kind", xnuXiKind, 4, 4}, {"xi_inpp", xnuXiInpp, 8, 8},
+			{"inp_fport", xnuInpFport, 2, 2}, {"inp_lport", xnuInpLport, 2, 2}, {"inp_ppcb", xnuInpPpcb, 8, 8},
+			{"inp_gencnt", xnuInpGencnt, 8, 8}, {"inp_flags", xnuInpFlags, 4, 4}, {"inp_flow", xnuInpFlow, 4, 4},
+			{"inp_vflag", xnuInpVflag, 1, 1}, {"inp_ip_ttl", xnuInpIPTTL, 1, 1}, {"inp_ip_p", xnuInpIPP, 1, 1},
+			{"inp_dependfaddr", xnuInpFaddr, 16, 4}, {"inp_dependladdr", xnuInpLaddr, 16, 4},
+			{"inp_depend4.inp4_ip_tos", xnuInp4IPTos, 1, 1},
+			{"inp_depend6.inp6_hlim", xnuInp6Hlim, 1, 4}, // the struct starts here, aligned for its int
+			{"inp6_cksum", xnuInp6Cksum, 4, 4}, {"inp6_ifindex", xnuInp6Ifindex, 2, 2}, {"inp6_hops", xnuInp6Hops, 2, 2},
+			{"inp_flowhash", xnuInpFlowhash, 4, 4}, {"inp_flags2", xnuInpFlags2, 4, 4}}},
+		{"in_addr_4in6", 16, []field{{"ia46_pad32[3]", 0, 12, 4}, {"ia46_addr4", xnuIa46Addr4, 4, 4}}},
+		{"xsocket_n (xnu-8020)", xnuXsocketN8020, xsocket8020},
+		{"xsocket_n (xnu-11417)", xnuXsocketN11417, xsocket11417},
+		{"xsockbuf_n", xnuXsockbufSize, []field{
+			{"xsb_len", xnuXsbLen, 4, 4}, {"xsb_kind", xnuXsbKind, 4, 4}, {"sb_cc", xnuSbCC, 4, 4},
+			{"sb_hiwat", xnuSbHiwat, 4, 4}, {"sb_mbcnt", xnuSbMbcnt, 4, 4}, {"sb_mbmax", xnuSbMbmax, 4, 4},
+			{"sb_lowat", xnuSbLowat, 4, 4}, {"sb_flags", xnuSbFlags, 2, 2}, {"sb_timeo", xnuSbTimeo, 2, 2}}},
+		{"xsockstat_n", xnuXsockstatSize, []field{
+			{"xst_len", 0, 4, 4}, {"xst_kind", 4, 4, 4}, {"xst_tc_stats[4]", xnuXstTCStats, 4 * 4 * 8, 8}}},
+		{"xtcpcb_n", xnuXtcpcbNSize, []field{
+			{"xt_len", xnuXtLen, 4, 4}, {"xt_kind", xnuXtKind, 4, 4}, {"t_segq", xnuTSegq, 8, 8},
+			{"t_dupacks", xnuTDupacks, 4, 4}, {"t_timer[4]", xnuTTimer, 16, 4}, {"t_state", xnuTState, 4, 4},
+			{"t_flags", xnuTFlags, 4, 4}, {"t_force", xnuTForce, 4, 4},
+			{"snd_una .. t_softerror", xnuSndUna, 29 * 4, 4},
+			{"t_oobflags .. requested_s_scale", xnuTOobflags, 6, 1},
+			{"ts_recent .. snd_cwnd_prev", xnuTsRecent, 7 * 4, 4},
+			{"snd_ssthresh_prev", xnuSndSsthPrev, 4, 4}}},
+	} {
+		end := 0
+		for _, f := range st.fields {
+			a := min(f.align, 4)
+			if want := (end + a - 1) / a * a; f.off != want {
+				t.Errorf("%s.%s at %d, want %d (after %d bytes, aligned to %d)", st.name, f.name, f.off, want, end, a)
+			}
+			end = f.off + f.size
+		}
+		if end != st.size {
+			t.Errorf("%s: fields end at %d, sizeof is %d", st.name, end, st.size)
+		}
+	}
+	// The layouts the fixtures are built with are these sizes.
+	for _, l := range []darwinLayout{darwinMonterey, darwinSequoia} {
+		sock := map[string]int{darwinMonterey.name: xnuXsocketN8020, darwinSequoia.name: xnuXsocketN11417}[l.name]
+		if l.inpcb != xnuXinpcbNSize || l.socket != sock || l.sockbuf != xnuXsockbufSize || l.sockstat != xnuXsockstatSize || l.tcpb != xnuXtcpcbNSize {
+			t.Errorf("%s: %+v", l.name, l)
+		}
+	}
+}
 
 // darwinLayout is the sizeof of each pcblist_n record in one XNU release.
 type darwinLayout struct {
@@ -69,7 +308,7 @@ func dwPutAddr(rec []byte, off int, s string, v6 bool) {
 		return
 	}
 	b := a.As4()
-	copy(rec[off+dwXinpAddr4Off:], b[:])
+	copy(rec[off+xnuIa46Addr4:], b[:])
 }
 
 // dwAppendRecord appends a record of the given kind and sizeof, filled by
@@ -77,8 +316,8 @@ func dwPutAddr(rec []byte, off int, s string, v6 bool) {
 func dwAppendRecord(b []byte, kind uint32, size int, fill func(rec []byte)) []byte {
 	ne := binary.NativeEndian
 	rec := make([]byte, (size+7)&^7)
-	ne.PutUint32(rec[0:], uint32(size))
-	ne.PutUint32(rec[4:], kind)
+	ne.PutUint32(rec[0:], uint32(size)) // xi_len, xso_len, xsb_len, xst_len, xt_len
+	ne.PutUint32(rec[4:], kind)         // and the kind after it
 	if fill != nil {
 		fill(rec[:size])
 	}
@@ -87,13 +326,16 @@ func dwAppendRecord(b []byte, kind uint32, size int, fill func(rec []byte)) []by
 
 func dwAppendXinpgen(b []byte, count uint32, gen uint64) []byte {
 	ne := binary.NativeEndian
-	b = ne.AppendUint32(b, dwXinpgenLen)
-	b = ne.AppendUint32(b, count)
-	b = ne.AppendUint64(b, gen)
-	return ne.AppendUint64(b, gen+1000) // xig_sogen
+	x := make([]byte, xnuXinpgenSize)
+	ne.PutUint32(x[xnuXigLen:], xnuXinpgenSize)
+	ne.PutUint32(x[xnuXigCount:], count)
+	ne.PutUint64(x[xnuXigGen:], gen)
+	ne.PutUint64(x[xnuXigSogen:], gen+1000)
+	return append(b, x...)
 }
 
 // build writes a pcblist_n buffer of layout l, as XNU's get_pcblist_n does.
+// Fields the decoder must not read hold values that would show if it did.
 func (l darwinLayout) build(p Proto, o dwOpts, socks ...dwSock) []byte {
 	ne := binary.NativeEndian
 	be := binary.BigEndian
@@ -103,53 +345,111 @@ func (l darwinLayout) build(p Proto, o dwOpts, socks ...dwSock) []byte {
 	}
 	b := dwAppendXinpgen(nil, count, o.gen)
 	for _, s := range socks {
-		if s.omit&dwXsoInpcb == 0 {
-			b = dwAppendRecord(b, dwXsoInpcb, l.inpcb, func(r []byte) {
-				ne.PutUint64(r[8:], 0xfeedface) // xi_inpp
-				be.PutUint16(r[dwXinpFPortOff:], s.fport)
-				be.PutUint16(r[dwXinpLPortOff:], s.lport)
-				r[dwXinpVFlagOff] = s.vflag
-				r[dwXinpVFlagOff+1] = 64 // ttl
-				r[dwXinpVFlagOff+2] = map[Proto]byte{ProtoTCP: 6, ProtoUDP: 17}[p]
-				v6 := s.vflag&dwInpIPv6 != 0
-				dwPutAddr(r, dwXinpFAddrOff, s.faddr, v6)
-				dwPutAddr(r, dwXinpLAddrOff, s.laddr, v6)
+		v6 := s.vflag&xnuInpIPv6 != 0
+		if s.omit&xnuXsoInpcb == 0 {
+			b = dwAppendRecord(b, xnuXsoInpcb, l.inpcb, func(r []byte) {
+				ne.PutUint64(r[xnuXiInpp:], 0xfeedface)
+				be.PutUint16(r[xnuInpFport:], s.fport)
+				be.PutUint16(r[xnuInpLport:], s.lport)
+				ne.PutUint64(r[xnuInpPpcb:], 0xffffff8012345678)
+				ne.PutUint64(r[xnuInpGencnt:], 0x0102030405060708)
+				ne.PutUint32(r[xnuInpFlags:], 0x00800000)
+				ne.PutUint32(r[xnuInpFlow:], 0xabcdef01)
+				r[xnuInpVflag] = s.vflag
+				r[xnuInpIPTTL] = 64
+				r[xnuInpIPP] = map[Proto]byte{ProtoTCP: xnuIPProtoTCP, ProtoUDP: xnuIPProtoUDP}[p]
+				dwPutAddr(r, xnuInpFaddr, s.faddr, v6)
+				dwPutAddr(r, xnuInpLaddr, s.laddr, v6)
+				if !v6 {
+					// The padding before an IPv4 address: not the address.
+					ne.PutUint32(r[xnuInpFaddr:], 0xeeeeeeee)
+					ne.PutUint32(r[xnuInpLaddr:], 0xdddddddd)
+				}
+				r[xnuInp4IPTos] = 0x10
+				r[xnuInp6Hlim] = 255
+				ne.PutUint32(r[xnuInp6Cksum:], 0xffffffff)
+				ne.PutUint16(r[xnuInp6Ifindex:], 4)
+				ne.PutUint16(r[xnuInp6Hops:], 0xffff)
+				if len(r) >= xnuXinpcbNSize { // not OS X 10.9's
+					ne.PutUint32(r[xnuInpFlowhash:], 0x5a5a5a5a)
+					ne.PutUint32(r[xnuInpFlags2:], 0x0000a5a5)
+				}
 			})
 		}
-		if s.omit&dwXsoSocket == 0 {
-			b = dwAppendRecord(b, dwXsoSocket, l.socket, func(r []byte) {
-				ne.PutUint16(r[16:], map[Proto]uint16{ProtoTCP: 1, ProtoUDP: 2}[p]) // so_type
-				ne.PutUint16(r[dwXsoStateOff:], s.soState)
-				ne.PutUint16(r[dwXsoQLenOff:], uint16(s.qlen))
-				ne.PutUint16(r[dwXsoIncQLenOff:], uint16(s.incqlen))
-				ne.PutUint16(r[dwXsoQLimitOff:], uint16(s.qlimit))
-				ne.PutUint32(r[dwXsoUIDOff:], s.uid)
-				if len(r) >= dwXsocketNMin {
-					ne.PutUint32(r[dwXsoLastPIDOff:], uint32(s.lastPID))
-					ne.PutUint32(r[dwXsoEPIDOff:], uint32(s.ePID))
+		if s.omit&xnuXsoSocket == 0 {
+			b = dwAppendRecord(b, xnuXsoSocket, l.socket, func(r []byte) {
+				ne.PutUint64(r[xnuXsoSo:], 0xffffff80aaaa0000)
+				ne.PutUint16(r[xnuSoType:], map[Proto]uint16{ProtoTCP: xnuSockStream, ProtoUDP: xnuSockDgram}[p])
+				if p == ProtoTCP && s.tstate == dwListen {
+					ne.PutUint32(r[xnuSoOptions:], xnuSoOptAcceptConn)
+				}
+				ne.PutUint16(r[xnuSoLinger:], 0x7777)
+				ne.PutUint16(r[xnuSoState:], s.soState)
+				ne.PutUint64(r[xnuSoPcb:], 0xffffff80bbbb0000)
+				ne.PutUint32(r[xnuXsoProtocol:], map[Proto]uint32{ProtoTCP: xnuIPProtoTCP, ProtoUDP: xnuIPProtoUDP}[p])
+				ne.PutUint32(r[xnuXsoFamily:], map[bool]uint32{false: xnuAFInet, true: xnuAFInet6}[v6])
+				ne.PutUint16(r[xnuSoQlen:], uint16(s.qlen))
+				ne.PutUint16(r[xnuSoIncqlen:], uint16(s.incqlen))
+				ne.PutUint16(r[xnuSoQlimit:], uint16(s.qlimit))
+				ne.PutUint16(r[xnuSoTimeo:], 0x6666)
+				ne.PutUint16(r[xnuSoError:], 0x5555)
+				ne.PutUint32(r[xnuSoPgid:], 0x44444444)
+				ne.PutUint32(r[xnuSoOobmark:], 0x33333333)
+				ne.PutUint32(r[xnuSoUID:], s.uid)
+				if len(r) >= xnuXsocketN8020 {
+					ne.PutUint32(r[xnuSoLastPID:], uint32(s.lastPID))
+					ne.PutUint32(r[xnuSoEPID:], uint32(s.ePID))
+				}
+				if len(r) >= xnuXsocketN11417 {
+					ne.PutUint64(r[xnuSoGencnt:], 0x2222222222222222)
+					ne.PutUint32(r[xnuSoFlags:], 0x11111111)
+					ne.PutUint32(r[xnuSoFlags1:], 0x11111111)
+					ne.PutUint32(r[xnuSoUsecount:], 2)
+					ne.PutUint32(r[xnuSoRetaincnt:], 1)
+					ne.PutUint32(r[xnuXsoFilterFlags:], 0x0f)
 				}
 			})
 		}
 		for _, sb := range []struct {
 			kind uint32
 			cc   uint32
-		}{{dwXsoRcvBuf, s.rcvCC}, {dwXsoSndBuf, s.sndCC}} {
+		}{{xnuXsoRcvbuf, s.rcvCC}, {xnuXsoSndbuf, s.sndCC}} {
 			if s.omit&sb.kind == 0 {
 				b = dwAppendRecord(b, sb.kind, l.sockbuf, func(r []byte) {
-					ne.PutUint32(r[dwXsbCCOff:], sb.cc)
-					ne.PutUint32(r[dwXsbCCOff+4:], 131072) // sb_hiwat
+					ne.PutUint32(r[xnuSbCC:], sb.cc)
+					ne.PutUint32(r[xnuSbHiwat:], 131072)
+					ne.PutUint32(r[xnuSbMbcnt:], 0x99999999)
+					ne.PutUint32(r[xnuSbMbmax:], 0x88888888)
+					ne.PutUint32(r[xnuSbLowat:], 1)
+					ne.PutUint16(r[xnuSbFlags:], 0x7fff)
+					ne.PutUint16(r[xnuSbTimeo:], 0x7fff)
 				})
 			}
 		}
-		if s.omit&dwXsoStats == 0 {
-			b = dwAppendRecord(b, dwXsoStats, l.sockstat, nil)
+		if s.omit&xnuXsoStats == 0 {
+			b = dwAppendRecord(b, xnuXsoStats, l.sockstat, func(r []byte) {
+				for off := xnuXstTCStats; off+8 <= len(r); off += 8 {
+					ne.PutUint64(r[off:], 0x0123456789abcdef)
+				}
+			})
 		}
 		if s.extraUnknownRec {
 			b = dwAppendRecord(b, 0x4000, 20, func(r []byte) { r[12] = 0xaa })
 		}
-		if p == ProtoTCP && s.omit&dwXsoTcpcb == 0 {
-			b = dwAppendRecord(b, dwXsoTcpcb, l.tcpb, func(r []byte) {
-				ne.PutUint32(r[dwXtStateOff:], uint32(s.tstate))
+		if p == ProtoTCP && s.omit&xnuXsoTcpcb == 0 {
+			b = dwAppendRecord(b, xnuXsoTcpcb, l.tcpb, func(r []byte) {
+				ne.PutUint64(r[xnuTSegq:], 0xffffff80cccc0000)
+				ne.PutUint32(r[xnuTDupacks:], 3)
+				for i := range 4 {
+					ne.PutUint32(r[xnuTTimer+4*i:], 0x7fffffff)
+				}
+				ne.PutUint32(r[xnuTState:], uint32(s.tstate))
+				ne.PutUint32(r[xnuTFlags:], 0xffffffff)
+				ne.PutUint32(r[xnuTForce:], 1)
+				ne.PutUint32(r[xnuSndUna:], 0x12345678)
+				if len(r) >= xnuXtcpcbNSize {
+					ne.PutUint32(r[xnuSndSsthPrev:], 0x3fffffff)
+				}
 			})
 		}
 	}
@@ -167,19 +467,19 @@ const (
 var (
 	dwTCP = []dwSock{
 		// tcp4 LISTEN *:22, three connections waiting (one half-open).
-		{vflag: dwInpIPv4, lport: 22, tstate: dwListen, uid: 0, lastPID: 101, qlen: 3, incqlen: 1, qlimit: 128},
+		{vflag: xnuInpIPv4, lport: 22, tstate: dwListen, uid: 0, lastPID: 101, qlen: 3, incqlen: 1, qlimit: 128},
 		// An established pair over loopback.
-		{vflag: dwInpIPv4, laddr: "127.0.0.1", faddr: "127.0.0.1", lport: 5432, fport: 49152,
+		{vflag: xnuInpIPv4, laddr: "127.0.0.1", faddr: "127.0.0.1", lport: 5432, fport: 49152,
 			tstate: dwEstablished, uid: 501, lastPID: 202, rcvCC: 10, sndCC: 20},
-		{vflag: dwInpIPv4, laddr: "127.0.0.1", faddr: "127.0.0.1", lport: 49152, fport: 5432,
+		{vflag: xnuInpIPv4, laddr: "127.0.0.1", faddr: "127.0.0.1", lport: 49152, fport: 5432,
 			tstate: dwEstablished, uid: 501, lastPID: 303, rcvCC: 20, sndCC: 10},
 		// TIME_WAIT: closed by its process, no descriptor.
-		{vflag: dwInpIPv4, laddr: "192.0.2.10", faddr: "198.51.100.7", lport: 49200, fport: 443,
-			tstate: dwTimeWait, uid: 501, lastPID: 303, soState: dwSsNoFDRef},
+		{vflag: xnuInpIPv4, laddr: "192.0.2.10", faddr: "198.51.100.7", lport: 49200, fport: 443,
+			tstate: dwTimeWait, uid: 501, lastPID: 303, soState: xnuSsNoFDRef},
 		// tcp6 LISTEN [::]:443, dual stack (INP_IPV4|INP_IPV6), delegated.
-		{vflag: dwInpIPv4 | dwInpIPv6, lport: 443, tstate: dwListen, uid: 0, lastPID: 404, ePID: 909, qlimit: 16},
+		{vflag: xnuInpIPv4 | xnuInpIPv6, lport: 443, tstate: dwListen, uid: 0, lastPID: 404, ePID: 909, qlimit: 16},
 		// A CLOSED socket (bound, inactive): not in the default state set.
-		{vflag: dwInpIPv4, lport: 7000, tstate: 0, uid: 501, lastPID: 202},
+		{vflag: xnuInpIPv4, lport: 7000, tstate: 0, uid: 501, lastPID: 202},
 	}
 	dwWantTCP = []Socket{
 		{Proto: ProtoTCP, Family: FamilyIPv4, Local: dwAP("0.0.0.0", 22), Remote: dwAP("0.0.0.0", 0),
@@ -195,13 +495,13 @@ var (
 	}
 	dwUDP = []dwSock{
 		// udp4 *:53 unconnected.
-		{vflag: dwInpIPv4, lport: 53, uid: 0, lastPID: 101, rcvCC: 512},
+		{vflag: xnuInpIPv4, lport: 53, uid: 0, lastPID: 101, rcvCC: 512},
 		// udp4 connected.
-		{vflag: dwInpIPv4, laddr: "192.0.2.10", faddr: "198.51.100.53", lport: 60000, fport: 53, uid: 501, lastPID: 505, sndCC: 40},
+		{vflag: xnuInpIPv4, laddr: "192.0.2.10", faddr: "198.51.100.53", lport: 60000, fport: 53, uid: 501, lastPID: 505, sndCC: 40},
 		// udp6 [fe80::1]:546 unconnected, with a record of an unknown kind.
-		{vflag: dwInpIPv6, laddr: "fe80::1", lport: 546, uid: 0, lastPID: 606, extraUnknownRec: true},
+		{vflag: xnuInpIPv6, laddr: "fe80::1", lport: 546, uid: 0, lastPID: 606, extraUnknownRec: true},
 		// udp6 connected; so_last_pid 0: made inside the kernel.
-		{vflag: dwInpIPv6, laddr: "2001:db8::1", faddr: "2001:db8::53", lport: 5353, fport: 53, uid: 0},
+		{vflag: xnuInpIPv6, laddr: "2001:db8::1", faddr: "2001:db8::53", lport: 5353, fport: 53, uid: 0},
 	}
 	dwWantUDP = []Socket{
 		{Proto: ProtoUDP, Family: FamilyIPv4, Local: dwAP("0.0.0.0", 53), Remote: dwAP("0.0.0.0", 0),
@@ -339,7 +639,7 @@ func TestDarwinTCPStates(t *testing.T) {
 			t.Errorf("TCPS %d: got %v, want %v", in, got, w)
 		}
 		// And through a whole buffer.
-		s := dwSock{vflag: dwInpIPv4, lport: 1, tstate: in}
+		s := dwSock{vflag: xnuInpIPv4, lport: 1, tstate: in}
 		list, err := decodeDarwinPcblist(darwinMonterey.build(ProtoTCP, dwDefault(), s), ProtoTCP,
 			&Options{Filter: Filter{States: ^StateSet(0)}}, nil)
 		if err != nil || len(list.Sockets) != 1 || list.Sockets[0].State != w {
@@ -370,7 +670,7 @@ func TestDarwinPcblistEmptyAndGeneration(t *testing.T) {
 func TestDarwinPcblistMalformed(t *testing.T) {
 	ne := binary.NativeEndian
 	good := darwinMonterey.build(ProtoTCP, dwDefault(), dwTCP[:2]...)
-	first := dwXinpgenLen // offset of the first record (xinpcb_n)
+	first := xnuXinpgenSize // offset of the first record (xinpcb_n)
 	mod := func(f func(b []byte) []byte) []byte {
 		return f(append([]byte(nil), good...))
 	}
@@ -383,20 +683,20 @@ func TestDarwinPcblistMalformed(t *testing.T) {
 		"short header":                 good[:10],
 		"header length 16":             setLen(0, 16),
 		"header length past buffer":    setLen(0, uint32(len(good)+1)),
-		"header only, sockets counted": good[:dwXinpgenLen],
+		"header only, sockets counted": good[:xnuXinpgenSize],
 		"header and half a trailer":    append(dwAppendXinpgen(nil, 1, 1), 24, 0, 0, 0),
-		"trailer length wrong":         setLen(len(good)-dwXinpgenLen, 32),
+		"trailer length wrong":         setLen(len(good)-xnuXinpgenSize, 32),
 		"record length 0":              setLen(first, 0),
 		"record length 4":              setLen(first, 4),
 		"record length 7":              setLen(first, 7),
 		"record length huge":           setLen(first, 0xffffffff),
-		"record runs into trailer":     setLen(len(good)-dwXinpgenLen-208, 212),
+		"record runs into trailer":     setLen(len(good)-xnuXinpgenSize-208, 212),
 		"record length off by 8":       setLen(first, 112),
 		"xinpcb_n too short":           setLen(first, 72),
 		"xsocket_n of OS X 10.9":       setLen(socketOff, 68),
-		"xtcpcb_n too short":           setLen(len(good)-dwXinpgenLen-208, 36),
+		"xtcpcb_n too short":           setLen(len(good)-xnuXinpgenSize-208, 36),
 		"records end off the trailer": mod(func(b []byte) []byte {
-			return append(b[:len(b)-dwXinpgenLen], dwAppendXinpgen(make([]byte, 8), 2, 77)...)
+			return append(b[:len(b)-xnuXinpgenSize], dwAppendXinpgen(make([]byte, 8), 2, 77)...)
 		}),
 		"OS X 10.9 layout": darwinMavericks.build(ProtoTCP, dwDefault(), dwTCP[0]),
 	} {
@@ -429,10 +729,10 @@ func TestDarwinPcblistSkipped(t *testing.T) {
 		errHas  string
 	}{
 		{"unknown family", ProtoTCP, []dwSock{ok, {vflag: 0x4, tstate: dwListen, lport: 1}, ok}, 1, 2, "unknown address family"},
-		{"no sndbuf", ProtoTCP, []dwSock{{vflag: dwInpIPv4, tstate: dwListen, omit: dwXsoSndBuf}, ok}, 1, 1, "repeats a kind"},
-		{"no tcpcb at the end", ProtoTCP, []dwSock{ok, {vflag: dwInpIPv4, tstate: dwListen, omit: dwXsoTcpcb}}, 1, 1, "ends before"},
-		{"no inpcb", ProtoTCP, []dwSock{ok, {vflag: dwInpIPv4, omit: dwXsoInpcb}, ok}, 1, 2, "repeats a kind"},
-		{"udp without socket", ProtoUDP, []dwSock{dwUDP[0], {vflag: dwInpIPv4, omit: dwXsoSocket}, dwUDP[1]}, 1, 2, "repeats a kind"},
+		{"no sndbuf", ProtoTCP, []dwSock{{vflag: xnuInpIPv4, tstate: dwListen, omit: xnuXsoSndbuf}, ok}, 1, 1, "repeats a kind"},
+		{"no tcpcb at the end", ProtoTCP, []dwSock{ok, {vflag: xnuInpIPv4, tstate: dwListen, omit: xnuXsoTcpcb}}, 1, 1, "ends before"},
+		{"no inpcb", ProtoTCP, []dwSock{ok, {vflag: xnuInpIPv4, omit: xnuXsoInpcb}, ok}, 1, 2, "repeats a kind"},
+		{"udp without socket", ProtoUDP, []dwSock{dwUDP[0], {vflag: xnuInpIPv4, omit: xnuXsoSocket}, dwUDP[1]}, 1, 2, "repeats a kind"},
 	} {
 		for _, l := range []darwinLayout{darwinMonterey, darwinSequoia} {
 			t.Run(tc.name+"/"+l.name, func(t *testing.T) {
@@ -476,7 +776,7 @@ func TestDarwinPcblistLyingLengths(t *testing.T) {
 	ne := binary.NativeEndian
 	for _, l := range []darwinLayout{darwinMonterey, darwinSequoia} {
 		buf := l.build(ProtoTCP, dwDefault(), dwTCP...)
-		for off := dwXinpgenLen; off < len(buf)-dwXinpgenLen; {
+		for off := xnuXinpgenSize; off < len(buf)-xnuXinpgenSize; {
 			n := ne.Uint32(buf[off:])
 			for _, lie := range []uint32{0, 1, 7, 8, n - 8, n + 8, n + 64, 1 << 31, 0xffffffff} {
 				if lie == n || (lie+7)&^7 == (n+7)&^7 {
@@ -515,7 +815,7 @@ func darwinSeeds() [][]byte {
 		seeds = append(seeds,
 			l.build(ProtoTCP, dwDefault(), dwTCP...),
 			l.build(ProtoUDP, dwDefault(), dwUDP...),
-			l.build(ProtoTCP, dwOpts{gen: 1, trailerGen: 2, count: 9}, dwTCP[0], dwSock{vflag: 0, omit: dwXsoStats}))
+			l.build(ProtoTCP, dwOpts{gen: 1, trailerGen: 2, count: 9}, dwTCP[0], dwSock{vflag: 0, omit: xnuXsoStats}))
 	}
 	return append(seeds, nil, dwAppendXinpgen(nil, 0, 1), dwAppendXinpgen(nil, 3, 1))
 }
@@ -538,12 +838,19 @@ func FuzzDecodeDarwinPcblist(f *testing.F) {
 			}
 			return
 		}
-		if len(data) < dwXinpgenLen {
+		if len(data) < xnuXinpgenSize {
 			t.Fatalf("%d bytes decoded without error", len(data))
 		}
-		// Never more sockets than the bytes can hold; a skipped socket
-		// takes one record at least.
-		if len(list.Sockets)*darwinMinGroupLen(p)+list.Skipped*dwXsoRecHdrLen > len(data) {
+		// Never more sockets than the bytes can hold: each takes a record of
+		// every kind, each at least as long as the fields read from it and
+		// rounded up to 8; a skipped socket takes one 8-byte record header
+		// at least.
+		r8 := func(n int) int { return (n + 7) &^ 7 }
+		group := r8(xnuInpLaddr+16) + r8(xnuSoEPID+4) + 2*r8(xnuSbCC+4) + r8(xnuXstTCStats)
+		if p == ProtoTCP {
+			group += r8(xnuTState + 4)
+		}
+		if 2*xnuXinpgenSize+len(list.Sockets)*group+list.Skipped*8 > len(data)+xnuXinpgenSize {
 			t.Fatalf("%d sockets and %d skipped from %d bytes", len(list.Sockets), list.Skipped, len(data))
 		}
 		if (list.Skipped == 0) != (list.SkipErr == nil) {
@@ -551,6 +858,26 @@ func FuzzDecodeDarwinPcblist(f *testing.F) {
 		}
 		for i, s := range list.Sockets {
 			checkDarwinSocket(t, i, &s, p)
+			// The ports are in the buffer, foreign then local, as
+			// xinpcb_n holds them.
+			ports := binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, s.Remote.Port()), s.Local.Port())
+			if !bytes.Contains(data, ports) {
+				t.Fatalf("socket %d: ports %d and %d are not in the buffer", i, s.Local.Port(), s.Remote.Port())
+			}
+		}
+		// What was decoded, written again by this test's builder in both
+		// layouts, decodes to the same sockets.
+		var again []dwSock
+		for _, s := range list.Sockets {
+			again = append(again, dwSockOf(t, s))
+		}
+		for _, l := range []darwinLayout{darwinMonterey, darwinSequoia} {
+			round, err := decodeDarwinPcblist(l.build(p, dwDefault(), again...), p, opts, nil)
+			same := len(round.Sockets) == len(list.Sockets) && (len(list.Sockets) == 0 || reflect.DeepEqual(round.Sockets, list.Sockets))
+			if err != nil || round.Skipped != 0 || !same {
+				t.Fatalf("%s: decoded, built again and decoded: %v, %d skipped\n%s\nwant\n%s",
+					l.name, err, round.Skipped, dwFmtSocks(round.Sockets), dwFmtSocks(list.Sockets))
+			}
 		}
 		// Without owners asked for, the same sockets without owners.
 		bare, err := decodeDarwinPcblist(data, p, &Options{Filter: opts.Filter}, nil)
@@ -566,6 +893,40 @@ func FuzzDecodeDarwinPcblist(f *testing.F) {
 			}
 		}
 	})
+}
+
+// dwSockOf is the fixture that makes s: the inverse of decoding, from the
+// headers' meaning of each field.
+func dwSockOf(t *testing.T, s Socket) dwSock {
+	t.Helper()
+	d := dwSock{vflag: xnuInpIPv4, uid: uint32(s.UID), rcvCC: s.RecvQ, sndCC: s.SendQ}
+	if s.Family == FamilyIPv6 {
+		d.vflag = xnuInpIPv6
+	}
+	if a := s.Local.Addr(); !a.IsUnspecified() {
+		d.laddr = a.String()
+	}
+	if a := s.Remote.Addr(); !a.IsUnspecified() {
+		d.faddr = a.String()
+	}
+	d.lport, d.fport = s.Local.Port(), s.Remote.Port()
+	d.tstate = 11 // not a TCPS_* number: StateUnknown
+	for _, c := range xnuTCPStates {
+		if c.state == s.State {
+			d.tstate = c.tcps
+		}
+	}
+	if s.Proto == ProtoTCP && s.State == StateListen {
+		// RecvQ is so_qlen - so_incqlen, SendQ so_qlimit, all shorts.
+		d.rcvCC, d.sndCC = 0, 0
+		d.qlen = int16(min(s.RecvQ, 1<<15-1))
+		d.incqlen = int16(int(d.qlen) - int(s.RecvQ))
+		d.qlimit = int16(s.SendQ)
+	}
+	if len(s.Owners) == 1 {
+		d.lastPID = int32(s.Owners[0].PID)
+	}
+	return d
 }
 
 func checkDarwinSocket(t *testing.T, i int, s *Socket, p Proto) {
