@@ -1,9 +1,12 @@
 package collector
 
 import (
+	"bytes"
 	"encoding/binary"
+	"maps"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -374,6 +377,28 @@ func fbsdKinfoProc(pid int32, comm string) []byte {
 
 func fbsdAP(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 
+// Sizes and offsets on FreeBSD 13/14 amd64, written out as numbers for the
+// fuzz targets' expectations (never the decoder's constants);
+// TestFreeBSDLayoutSizes checks them against the builders above, which lay
+// the declarations out field by field.
+const (
+	fbXinpgenSize   = 64   // struct xinpgen (sys/netinet/in_pcb.h)
+	fbXinpcbSize    = 400  // struct xinpcb
+	fbXtcpcbSize    = 744  // struct xtcpcb (sys/netinet/tcp_var.h)
+	fbXfileSize     = 128  // struct xfile (sys/sys/file.h)
+	fbKinfoProcSize = 1088 // KINFO_PROC_SIZE (sys/amd64/include/proc.h)
+
+	fbXfPid     = 8  // pid_t xf_pid
+	fbXfFd      = 16 // int xf_fd
+	fbXfType    = 32 // short xf_type
+	fbXfData    = 56 // kvaddr_t xf_data
+	fbDtypeSock = 2  // DTYPE_SOCKET
+
+	fbKiPid     = 72  // pid_t ki_pid (sys/sys/user.h)
+	fbKiComm    = 447 // char ki_comm[COMMLEN + 1]
+	fbKiCommLen = 20  // COMMLEN + 1
+)
+
 // Kernel addresses of the fixture's sockets.
 const (
 	fbsdSoSSH      = 0xfffff80012340000
@@ -466,11 +491,11 @@ func TestFreeBSDLayoutSizes(t *testing.T) {
 		name      string
 		got, want int
 	}{
-		{"xinpgen", len(fbsdXinpgen(64, 0, 0)), fbsdXinpgenLen},
-		{"xinpcb", len(s.xinpcb()), fbsdXinpcbLen},
-		{"xtcpcb", len(s.xtcpcb()), fbsdXtcpcbLen},
-		{"xfile", len(fbsdXfileRec(1, 1, 2, 1)), fbsdXfileLen},
-		{"kinfo_proc", len(fbsdKinfoProc(1, "x")), fbsdKinfoProcLen},
+		{"xinpgen", len(fbsdXinpgen(64, 0, 0)), fbXinpgenSize},
+		{"xinpcb", len(s.xinpcb()), fbXinpcbSize},
+		{"xtcpcb", len(s.xtcpcb()), fbXtcpcbSize},
+		{"xfile", len(fbsdXfileRec(1, 1, 2, 1)), fbXfileSize},
+		{"kinfo_proc", len(fbsdKinfoProc(1, "x")), fbKinfoProcSize},
 		{"xinpgen (header)", fbsdXinpgenLen, 64},
 		{"xsocket (header)", fbsdXsocketLen, 240},
 		{"xinpcb (header)", fbsdXinpcbLen, 400},
@@ -481,6 +506,18 @@ func TestFreeBSDLayoutSizes(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: %d bytes, want %d", c.name, c.got, c.want)
 		}
+	}
+	// The offsets written out for the fuzz targets are where the builders
+	// put the fields.
+	le := binary.LittleEndian
+	x := fbsdXfileRec(0x11223344, 0x55667788, 0x099a, 0xfffff800bbccdd00)
+	if le.Uint32(x[fbXfPid:]) != 0x11223344 || le.Uint32(x[fbXfFd:]) != 0x55667788 ||
+		le.Uint16(x[fbXfType:]) != 0x099a || le.Uint64(x[fbXfData:]) != 0xfffff800bbccdd00 {
+		t.Errorf("xfile offsets do not match the declaration")
+	}
+	k := fbsdKinfoProc(0x12345678, "comm-of-nineteen-ch")
+	if le.Uint32(k[fbKiPid:]) != 0x12345678 || string(k[fbKiComm:fbKiComm+fbKiCommLen]) != "comm-of-nineteen-ch\x00" {
+		t.Errorf("kinfo_proc offsets do not match the declaration: %q", k[fbKiComm:fbKiComm+fbKiCommLen])
 	}
 }
 
@@ -759,11 +796,11 @@ func TestDecodeFreeBSDProcNames(t *testing.T) {
 // fbsdLengthsConsistent walks a pcblist by its length fields alone, as a
 // second opinion: the decoder must reject a buffer whose lengths lie.
 func fbsdLengthsConsistent(b []byte, recLen int) bool {
-	if len(b) < fbsdXinpgenLen {
+	if len(b) < fbXinpgenSize {
 		return false
 	}
 	hl := binary.LittleEndian.Uint64(b)
-	if hl < fbsdXinpgenLen || hl >= uint64(recLen) || hl > uint64(len(b)) {
+	if hl < fbXinpgenSize || hl >= uint64(recLen) || hl > uint64(len(b)) {
 		return false
 	}
 	for off := uint64(hl); ; {
@@ -790,15 +827,39 @@ var fbsdStates = map[State]bool{
 	StateLastAck: true, StateFinWait2: true, StateTimeWait: true,
 }
 
+// fbsdSpecOf is the record that makes pc: the inverse of decoding, from the
+// headers' meaning of each field.
+func fbsdSpecOf(pc *freebsdPcb) fbsdPcbSpec {
+	s := fbsdPcbSpec{vflag: 1, local: pc.Local, remote: pc.Remote, so: pc.so, socket: pc.so != 0}
+	if pc.Family == FamilyIPv6 {
+		s.vflag = 2
+	}
+	for tcps, st := range []State{StateBoundInactive, StateListen, StateSynSent, StateSynRecv, StateEstablished,
+		StateCloseWait, StateFinWait1, StateClosing, StateLastAck, StateFinWait2, StateTimeWait} { // TCPS_* (tcp_fsm.h)
+		if st == pc.State {
+			s.tstate = int32(tcps)
+		}
+	}
+	if s.socket {
+		s.uid = uint32(pc.UID)
+		if pc.Proto == ProtoTCP && pc.State == StateListen {
+			s.qlen, s.qlimit = pc.RecvQ, pc.SendQ
+		} else {
+			s.rcvCC, s.sndCC = pc.RecvQ, pc.SendQ
+		}
+	}
+	return s
+}
+
 func FuzzDecodeFreeBSDPcblist(f *testing.F) {
 	f.Add(fbsdPcblist(41, 41, fbsdRecords(fbsdTCPFixture(), ProtoTCP)...), false)
 	f.Add(fbsdPcblist(7, 8, fbsdRecords(fbsdUDPFixture(), ProtoUDP)...), true)
 	f.Add(fbsdPcblist(1, 1), false)
 	f.Add(fbsdXinpgen(64, 0, 0), true)
 	f.Fuzz(func(t *testing.T, data []byte, udp bool) {
-		p, recLen := ProtoTCP, fbsdXtcpcbLen
+		p, recLen := ProtoTCP, fbXtcpcbSize
 		if udp {
-			p, recLen = ProtoUDP, fbsdXinpcbLen
+			p, recLen = ProtoUDP, fbXinpcbSize
 		}
 		l, err := decodeFreeBSDPcblist(data, p, func(w string) {
 			if !strings.HasPrefix(w, freebsdPcblistName(p)+": record at offset ") {
@@ -845,6 +906,28 @@ func FuzzDecodeFreeBSDPcblist(f *testing.F) {
 				t.Errorf("no socket, yet uid %d, queues %d/%d", s.UID, s.RecvQ, s.SendQ)
 			}
 		}
+		// Each socket's ports are in the buffer, foreign then local, as
+		// struct in_endpoints holds them; what was decoded, written again
+		// by this test's builder, decodes to the same pcbs.
+		var again [][]byte
+		for i := range l.pcbs {
+			pc := &l.pcbs[i]
+			ports := binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, pc.Remote.Port()), pc.Local.Port())
+			if !bytes.Contains(data, ports) {
+				t.Fatalf("pcb %d: ports %d and %d are not in the buffer", i, pc.Local.Port(), pc.Remote.Port())
+			}
+			spec := fbsdSpecOf(pc)
+			if udp {
+				again = append(again, spec.xinpcb())
+			} else {
+				again = append(again, spec.xtcpcb())
+			}
+		}
+		round, err := decodeFreeBSDPcblist(fbsdPcblist(l.gen, l.endGen, again...), p, nil)
+		if err != nil || len(round.pcbs) != len(l.pcbs) || (len(l.pcbs) > 0 && !reflect.DeepEqual(round.pcbs, l.pcbs)) ||
+			round.gen != l.gen || round.endGen != l.endGen {
+			t.Fatalf("decoded, built again and decoded: %v\n%+v\nwant\n%+v", err, round.pcbs, l.pcbs)
+		}
 		// The join never invents owners.
 		socks := joinFreeBSDOwners(l.pcbs, nil, nil, 1000)
 		for i := range socks {
@@ -861,22 +944,39 @@ func FuzzDecodeFreeBSDXfile(f *testing.F) {
 	f.Add([]byte{128, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		files, err := decodeFreeBSDXfiles(data)
-		// A second opinion on the lengths.
+		// A second opinion, from the offsets written out above: the
+		// records by their xf_size, and the sockets among them.
+		le := binary.LittleEndian
 		ok := true
+		var want []freebsdXfile
 		for off := 0; off < len(data); {
 			if len(data)-off < 8 {
 				ok = false
 				break
 			}
-			n := binary.LittleEndian.Uint64(data[off:])
-			if n < fbsdXfileLen || n > uint64(len(data)-off) {
+			n := le.Uint64(data[off:])
+			if n < fbXfileSize || n > uint64(len(data)-off) {
 				ok = false
 				break
 			}
+			r := data[off:]
+			if int16(le.Uint16(r[fbXfType:])) == fbDtypeSock {
+				x := freebsdXfile{pid: int32(le.Uint32(r[fbXfPid:])), fd: int32(le.Uint32(r[fbXfFd:])), data: le.Uint64(r[fbXfData:])}
+				if x.pid < 0 || x.fd < 0 {
+					ok = false
+					break
+				}
+				if x.data != 0 {
+					want = append(want, x)
+				}
+			}
 			off += int(n)
 		}
-		if !ok && err == nil {
-			t.Fatalf("lying sizes accepted: %d files", len(files))
+		if ok != (err == nil) {
+			t.Fatalf("the sizes and values are good: %v, yet error %v (%d files)", ok, err, len(files))
+		}
+		if ok && !slices.Equal(files, want) {
+			t.Fatalf("files %+v, the records hold %+v", files, want)
 		}
 		if err != nil {
 			if files != nil {
@@ -884,7 +984,7 @@ func FuzzDecodeFreeBSDXfile(f *testing.F) {
 			}
 			return
 		}
-		if len(files)*fbsdXfileLen > len(data) {
+		if len(files)*fbXfileSize > len(data) {
 			t.Fatalf("%d files from %d bytes", len(files), len(data))
 		}
 		for _, x := range files {
@@ -915,19 +1015,54 @@ func FuzzDecodeFreeBSDProcNames(f *testing.F) {
 	f.Add(fbsdKinfoProc(1, "init"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		names, err := decodeFreeBSDProcNames(data)
+		// A second opinion, from the offsets written out above.
+		le := binary.LittleEndian
+		ok := true
+		want := map[int]string{}
+		for off := 0; off < len(data); {
+			if len(data)-off < 4 {
+				ok = false
+				break
+			}
+			n := int(int32(le.Uint32(data[off:])))
+			if n < fbKinfoProcSize || n > len(data)-off {
+				ok = false
+				break
+			}
+			pid := int32(le.Uint32(data[off+fbKiPid:]))
+			if pid < 0 {
+				ok = false
+				break
+			}
+			comm, _, _ := bytes.Cut(data[off+fbKiComm:off+fbKiComm+fbKiCommLen], []byte{0})
+			want[int(pid)] = string(comm)
+			off += n
+		}
+		if ok != (err == nil) {
+			t.Fatalf("the sizes and pids are good: %v, yet error %v", ok, err)
+		}
 		if err != nil {
 			if names != nil {
 				t.Fatalf("names with error %v", err)
 			}
 			return
 		}
-		if len(names)*fbsdKinfoProcLen > len(data) {
+		if !maps.Equal(names, want) {
+			t.Fatalf("names %v, the records hold %v", names, want)
+		}
+		if len(names)*fbKinfoProcSize > len(data) {
 			t.Fatalf("%d names from %d bytes", len(names), len(data))
 		}
+		// Written again by this test's builder, the names decode the same.
+		var again []byte
 		for pid, name := range names {
-			if pid < 0 || len(name) > fbsdKiCommLen || strings.IndexByte(name, 0) >= 0 {
-				t.Errorf("pid %d name %q out of range", pid, name)
+			if pid < 0 || len(name) > fbKiCommLen || strings.IndexByte(name, 0) >= 0 {
+				t.Fatalf("pid %d name %q out of range", pid, name)
 			}
+			again = append(again, fbsdKinfoProc(int32(pid), name)...)
+		}
+		if round, err := decodeFreeBSDProcNames(again); err != nil || !maps.Equal(round, names) {
+			t.Fatalf("built again and decoded: %v %v, want %v", round, err, names)
 		}
 	})
 }
