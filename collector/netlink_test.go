@@ -56,7 +56,7 @@ func (m diagMsg) body() []byte {
 	b = ne.AppendUint32(b, m.wq)
 	b = ne.AppendUint32(b, m.uid)
 	b = ne.AppendUint32(b, m.inode)
-	if len(b) != inetDiagMsgLen {
+	if len(b) != 72 { // sizeof(struct inet_diag_msg), linux/inet_diag.h
 		panic("bad inet_diag_msg length")
 	}
 	return b
@@ -380,6 +380,74 @@ func TestKernelStateMask(t *testing.T) {
 	}
 }
 
+// walkSockDiag walks buf by struct nlmsghdr (linux/netlink.h: nlmsg_len u32
+// at 0, nlmsg_type u16 at 4, nlmsg_flags u16 at 6, nlmsg_seq u32 at 8,
+// nlmsg_pid u32 at 12; 16 bytes; messages aligned to NLMSG_ALIGNTO, 4) and
+// returns the bodies of the SOCK_DIAG_BY_FAMILY (20) messages of sequence
+// seq that hold a whole struct inet_diag_msg (72 bytes) of AF_INET (2) or
+// AF_INET6 (10), up to the end of the dump (NLMSG_ERROR 2, NLMSG_DONE 3,
+// NLMSG_OVERRUN 4) or the first impossible header.
+func walkSockDiag(buf []byte, seq uint32) [][]byte {
+	ne := binary.NativeEndian
+	var out [][]byte
+	for off := 0; len(buf)-off >= 16; {
+		n := int(ne.Uint32(buf[off:]))
+		if n < 16 || n > len(buf)-off {
+			break
+		}
+		typ, msgSeq := ne.Uint16(buf[off+4:]), ne.Uint32(buf[off+8:])
+		body := buf[off+16 : off+n]
+		off += (n + 3) &^ 3
+		if msgSeq != seq {
+			continue
+		}
+		if typ == 2 || typ == 3 || typ == 4 {
+			break
+		}
+		if typ == 20 && len(body) >= 72 && (body[0] == 2 || body[0] == 10) {
+			out = append(out, body)
+		}
+	}
+	return out
+}
+
+// checkDiagSocket checks s against its struct inet_diag_msg
+// (linux/inet_diag.h): idiag_family at 0, idiag_state at 1, id.idiag_sport
+// and idiag_dport (network order) at 4 and 6, idiag_src and idiag_dst (16
+// bytes each, IPv4 in the first 4) at 8 and 24, idiag_rqueue,
+// idiag_wqueue, idiag_uid and idiag_inode (u32) at 56, 60, 64 and 68. TCP's
+// TCP_CLOSE (7) is a bound, inactive socket; TCP_NEW_SYN_RECV (12) is
+// SYN_RECV; TIME_WAIT (6) and SYN_RECV (3) have no uid.
+func checkDiagSocket(t *testing.T, s *Socket, p Proto, b []byte) {
+	t.Helper()
+	ne, be := binary.NativeEndian, binary.BigEndian
+	fam, local, remote := FamilyIPv4, netip.AddrFrom4([4]byte(b[8:12])), netip.AddrFrom4([4]byte(b[24:28]))
+	if b[0] == 10 {
+		fam, local, remote = FamilyIPv6, netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
+	}
+	st := State(b[1])
+	if p == ProtoTCP && st == 7 {
+		st = StateBoundInactive
+	}
+	if st == 12 {
+		st = StateSynRecv
+	}
+	uid := int(ne.Uint32(b[64:]))
+	if st == StateTimeWait || st == StateSynRecv {
+		uid = -1
+	}
+	want := Socket{Proto: p, Family: fam, Local: netip.AddrPortFrom(local, be.Uint16(b[4:])),
+		Remote: netip.AddrPortFrom(remote, be.Uint16(b[6:])), State: st, UID: uid,
+		Inode: uint64(ne.Uint32(b[68:])), RecvQ: ne.Uint32(b[56:]), SendQ: ne.Uint32(b[60:])}
+	if !reflect.DeepEqual(*s, want) {
+		t.Fatalf("socket %+v, its inet_diag_msg says %+v", *s, want)
+	}
+}
+
+// FuzzParseSockDiag checks the parser against this test's own walk of the
+// netlink messages: one socket per socket message the walk finds, holding
+// what that message's bytes say; and a socket written again as a message by
+// this test's encoder parses to itself.
 func FuzzParseSockDiag(f *testing.F) {
 	for _, tc := range sockDiagCases() {
 		f.Add(tc.buf)
@@ -393,19 +461,44 @@ func FuzzParseSockDiag(f *testing.F) {
 			seqs[1] = binary.NativeEndian.Uint32(data[8:])
 		}
 		for i, fam := range []Family{FamilyIPv4, FamilyIPv6} {
-			out, _, err := parseSockDiag(data, ProtoTCP, fam, seqs[i], nil, nil, func(w string) {
-				if !strings.HasPrefix(w, "netlink tcp") {
+			p := []Proto{ProtoTCP, ProtoUDP}[i]
+			name := "netlink " + tableName(p, fam)
+			out, _, err := parseSockDiag(data, p, fam, seqs[i], nil, nil, func(w string) {
+				if !strings.HasPrefix(w, name) {
 					t.Errorf("warning without the table's name: %q", w)
 				}
 			})
-			if err != nil && !strings.HasPrefix(err.Error(), "netlink tcp") && !errors.Is(err, errDumpInterrupted) {
+			if err != nil && !strings.HasPrefix(err.Error(), name) && !errors.Is(err, errDumpInterrupted) {
 				t.Errorf("error without the table's name: %v", err)
 			}
-			if len(out)*minSockDiagSocketLen > len(data) {
+			// A socket takes a 16-byte header and a 72-byte inet_diag_msg.
+			if len(out)*(16+72) > len(data) {
 				t.Fatalf("%d sockets from %d bytes", len(out), len(data))
 			}
-			for i := range out {
-				checkNormalized(t, &out[i], ProtoTCP)
+			want := walkSockDiag(data, seqs[i])
+			if len(out) != len(want) {
+				t.Fatalf("%d sockets, the messages hold %d", len(out), len(want))
+			}
+			for j := range out {
+				s := &out[j]
+				checkNormalized(t, s, p)
+				checkDiagSocket(t, s, p, want[j])
+				// Written again as a message, it parses to itself.
+				m := diagMsg{family: 2, state: uint8(s.State), local: s.Local, remote: s.Remote,
+					rq: s.RecvQ, wq: s.SendQ, uid: uint32(s.UID), inode: uint32(s.Inode)}
+				if s.Family == FamilyIPv6 {
+					m.family = 10
+				}
+				if s.State == StateBoundInactive {
+					m.state = 7
+				}
+				if s.UID < 0 {
+					m.uid = 0
+				}
+				again, done, err := parseSockDiag(m.msg(0), p, fam, testSeq, nil, nil, nil)
+				if err != nil || done || len(again) != 1 || !reflect.DeepEqual(again[0], *s) {
+					t.Fatalf("socket %+v written again parses to %+v, %v", *s, again, err)
+				}
 			}
 		}
 	})

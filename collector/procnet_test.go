@@ -1,10 +1,12 @@
 package collector
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -265,6 +267,21 @@ func TestParseProcNetNoAllocs(t *testing.T) {
 	}
 }
 
+// procNetShortest is the shortest line that can be a socket: every field
+// at its shortest, single spaces between.
+const procNetShortest = "0: 00000000:0 00000000:0 0 0:0 0 0 0 0 0"
+
+// procNetFieldsOf splits a /proc/net line at the whitespace the parser
+// accepts between fields.
+func procNetFieldsOf(line []byte) [][]byte {
+	return bytes.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\v' || r == '\f' })
+}
+
+// FuzzParseProcNet checks the parser against the format as the kernel
+// prints it (get_tcp4_sock and friends): every line that is neither blank
+// nor the header is a socket or one warning naming it; each socket holds
+// what its line's fields say, read here with strconv; a socket printed back
+// in the kernel's format by this test parses to itself.
 func FuzzParseProcNet(f *testing.F) {
 	for _, tc := range procNetCases() {
 		f.Add([]byte(tc.data), tc.p == ProtoUDP, tc.f == FamilyIPv6)
@@ -277,21 +294,105 @@ func FuzzParseProcNet(f *testing.F) {
 		if v6 {
 			fam = FamilyIPv6
 		}
+		warned := map[int]bool{}
 		out := parseProcNet(data, p, fam, "fuzz", nil, nil, func(w string) {
-			if !strings.HasPrefix(w, "fuzz line ") {
-				t.Errorf("warning without file name and line: %q", w)
+			var n int
+			if _, err := fmt.Sscanf(w, "fuzz line %d: ", &n); err != nil || warned[n] {
+				t.Errorf("warning without file name and line, or a second one for its line: %q", w)
 			}
+			warned[n] = true
 		})
-		// Each socket needs a line of at least minProcNetLineLen bytes and
-		// a newline between lines.
-		if len(out)*(minProcNetLineLen+1) > len(data)+1 {
+		if len(out)*(len(procNetShortest)+1) > len(data)+1 {
 			t.Fatalf("%d sockets from %d bytes", len(out), len(data))
 		}
+		// The lines that must be sockets: not blank, not the header, not
+		// warned about.
+		var lines [][][]byte
+		for i, line := range bytes.Split(data, []byte("\n")) {
+			fields := procNetFieldsOf(line)
+			if len(fields) == 0 || string(fields[0]) == "sl" {
+				if warned[i+1] {
+					t.Errorf("line %d is blank or the header, yet warned about", i+1)
+				}
+				continue
+			}
+			if !warned[i+1] {
+				lines = append(lines, fields)
+			}
+		}
+		if len(lines) != len(out) {
+			t.Fatalf("%d sockets from %d socket lines", len(out), len(lines))
+		}
 		for i := range out {
-			checkNormalized(t, &out[i], p)
-			if out[i].Family != fam {
-				t.Errorf("family %v, want %v", out[i].Family, fam)
+			s := &out[i]
+			checkNormalized(t, s, p)
+			if s.Family != fam {
+				t.Errorf("family %v, want %v", s.Family, fam)
+			}
+			checkProcNetFields(t, s, lines[i])
+			// Printed back as the kernel prints it, it parses to itself.
+			st := uint8(s.State)
+			if s.State == StateNewSynRecv {
+				st = 3
+			}
+			uid := uint32(s.UID)
+			if s.UID < 0 {
+				uid = 0
+			}
+			line := tcpLine(0, procAddrPort(s.Local), procAddrPort(s.Remote), st, s.SendQ, s.RecvQ, uid, s.Inode)
+			if udp {
+				line = udpLine(0, procAddrPort(s.Local), procAddrPort(s.Remote), st, s.SendQ, s.RecvQ, uid, s.Inode)
+			}
+			again := parseProcNet([]byte(line), p, fam, "again", nil, nil, func(w string) { t.Errorf("printed back: %s", w) })
+			if len(again) != 1 || !reflect.DeepEqual(again[0], *s) {
+				t.Fatalf("socket %+v printed back as %q parses to %+v", *s, line, again)
 			}
 		}
 	})
+}
+
+// checkProcNetFields checks s against the fields of its line: local and
+// remote ADDR:PORT in hex (the address as procAddr prints it), st in hex
+// (TCP_NEW_SYN_RECV, 12, shown as SYN_RECV), tx_queue:rx_queue in hex, uid
+// and inode in decimal; TIME_WAIT and SYN_RECV have no uid.
+func checkProcNetFields(t *testing.T, s *Socket, f [][]byte) {
+	t.Helper()
+	hex := func(b []byte, bits int) uint64 {
+		v, err := strconv.ParseUint(string(b), 16, bits)
+		if err != nil {
+			t.Fatalf("socket from field %q: %v", b, err)
+		}
+		return v
+	}
+	dec := func(b []byte, bits int) uint64 {
+		v, err := strconv.ParseUint(string(b), 10, bits)
+		if err != nil {
+			t.Fatalf("socket from field %q: %v", b, err)
+		}
+		return v
+	}
+	for i, ap := range []netip.AddrPort{s.Local, s.Remote} {
+		addr, port, _ := bytes.Cut(f[1+i], []byte(":"))
+		if !strings.EqualFold(string(addr), procAddr(ap.Addr())) || hex(port, 16) != uint64(ap.Port()) {
+			t.Fatalf("address %v from field %q", ap, f[1+i])
+		}
+	}
+	st := State(hex(f[3], 8))
+	if st == 12 {
+		st = StateSynRecv
+	}
+	if s.State != st {
+		t.Fatalf("state %v from field %q", s.State, f[3])
+	}
+	tx, rx, _ := bytes.Cut(f[4], []byte(":"))
+	if uint64(s.SendQ) != hex(tx, 32) || uint64(s.RecvQ) != hex(rx, 32) {
+		t.Fatalf("queues %d:%d from field %q", s.SendQ, s.RecvQ, f[4])
+	}
+	uid := int64(dec(f[7], 32))
+	if st == StateTimeWait || st == StateSynRecv {
+		uid = -1
+	}
+	if int64(s.UID) != uid || s.Inode != dec(f[9], 64) {
+		t.Fatalf("uid %d inode %d from fields %q %q", s.UID, s.Inode, f[7], f[9])
+	}
 }
