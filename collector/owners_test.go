@@ -1,6 +1,10 @@
 package collector
 
-import "testing"
+import (
+	"bytes"
+	"strconv"
+	"testing"
+)
 
 func TestParseSocketLink(t *testing.T) {
 	cases := []struct {
@@ -30,10 +34,21 @@ func TestParseSocketLink(t *testing.T) {
 func FuzzParseSocketLink(f *testing.F) {
 	f.Add([]byte("socket:[12345]"))
 	f.Add([]byte("anon_inode:[eventpoll]"))
+	f.Add([]byte("socket:[18446744073709551616]"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ino, ok := parseSocketLink(b)
-		if !ok && ino != 0 {
-			t.Fatalf("rejected link %q returned inode %d", b, ino)
+		// The rule, stated independently: "socket:[", a decimal uint64,
+		// "]".
+		rest, pre := bytes.CutPrefix(b, []byte("socket:["))
+		digits, suf := bytes.CutSuffix(rest, []byte("]"))
+		want, err := strconv.ParseUint(string(digits), 10, 64)
+		if wantOK := pre && suf && err == nil; ok != wantOK || (ok && ino != want) || (!ok && ino != 0) {
+			t.Fatalf("parseSocketLink(%q) = %d, %v; want %d, %v", b, ino, ok, want, wantOK)
+		}
+		if ok {
+			if again, ok2 := parseSocketLink([]byte("socket:[" + strconv.FormatUint(ino, 10) + "]")); !ok2 || again != ino {
+				t.Fatalf("round trip of %d: %d, %v", ino, again, ok2)
+			}
 		}
 	})
 }

@@ -46,7 +46,8 @@ var (
 // every port, so that Default and Name read them instead of computing
 // them: builtinName and riskNote. Lookup, which also lists every source's
 // names and descriptions, reads the embedded tables above once, when first
-// needed (loadBuiltin). TestDefaultMatchesReference checks that both agree.
+// needed (loadBuiltin). TestDefaultMatchesIANACSV and TestDefaultMatchesTSVs check both
+// against the source files.
 
 // builtinName returns the display name the embedded data give protocol
 // index p and port, "" for none.
