@@ -53,7 +53,7 @@ func AuditText(w io.Writer, m *AuditMeta) error {
 			failing++
 		}
 	}
-	fmt.Fprintf(&b, "%s: %d listeners, %s", paint("portwatch audit", sgrBold), countListening(rep), plural(len(rep.Findings), "finding"))
+	fmt.Fprintf(&b, "%s: %s, %s", paint("portwatch audit", sgrBold), plural(countListening(rep), "listener"), plural(len(rep.Findings), "finding"))
 	if len(rep.Findings) > 0 {
 		fmt.Fprintf(&b, " (%s)", severityCounts(rep.Findings))
 	}
@@ -153,6 +153,7 @@ func AuditText(w io.Writer, m *AuditMeta) error {
 	return err
 }
 
+// plural is n and what, with an s unless n is 1: "1 finding", "2 findings".
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what

@@ -197,3 +197,39 @@ func TestCommandLine(t *testing.T) {
 		}
 	}
 }
+
+// Every count in the audit text agrees with its number: "1 listener",
+// "2 listeners", "1 finding", "2 findings".
+func TestAuditTextCounts(t *testing.T) {
+	l := func(addr string) audit.Listener {
+		ap := netip.MustParseAddrPort(addr)
+		return audit.Listener{Proto: "tcp", Local: ap, Port: ap.Port(), Exposure: audit.Classify(ap.Addr()), UID: 0, User: "root"}
+	}
+	// With no service name every listener has one finding, unknown-port
+	// (low); a policy of "low" makes each of them fail.
+	policy, err := audit.ParseFailPolicy("low")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		listeners    []audit.Listener
+		head, footer string
+	}{
+		{[]audit.Listener{l("127.0.0.1:40001")},
+			"portwatch audit: 1 listener, 1 finding (1 low)\n", "\n1 finding at or above --fail-on low (marked !)\n"},
+		{[]audit.Listener{l("127.0.0.1:40001"), l("127.0.0.1:40002")},
+			"portwatch audit: 2 listeners, 2 findings (2 low)\n", "\n2 findings at or above --fail-on low (marked !)\n"},
+		{nil, "portwatch audit: 0 listeners, 0 findings\n", ""},
+	}
+	for _, c := range cases {
+		var b bytes.Buffer
+		m := &AuditMeta{Policy: policy, FailOn: "low", Report: audit.Evaluate(c.listeners, audit.Builtin(), nil)}
+		if err := AuditText(&b, m); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if !strings.HasPrefix(out, c.head) || c.footer != "" && !strings.HasSuffix(out, c.footer) {
+			t.Errorf("%d listeners: want the first line %q and the last %q, got:\n%s", len(c.listeners), c.head, c.footer, out)
+		}
+	}
+}
