@@ -1,8 +1,10 @@
 package audit
 
 import (
+	"bytes"
 	"net/netip"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -361,10 +363,15 @@ func TestBadBaselines(t *testing.T) {
 	}
 }
 
+// FuzzParseRules checks that whatever ParseRules accepts is a set of
+// complete rules with unique ids that, written out with MarshalJSON, parses
+// back to the same rules, and that writing it out again gives the same
+// bytes.
 func FuzzParseRules(f *testing.F) {
 	f.Add(builtinRules)
 	f.Add([]byte(`{"portwatch_audit_rules": 1, "rules": [{"id": "a", "disabled": true}]}`))
 	f.Add([]byte(`{"portwatch_audit_rules": 1, "rules": [{"id": "x", "severity": "low", "title": "t", "when": {"ports": ["1-5"], "user": "root"}}]}`))
+	f.Add([]byte(`{"portwatch_audit_rules": 1, "rules": [{"id": "unknown-port", "severity": "high"}, {"id": "y", "severity": "info", "title": "<&>", "remedy": "r", "when": {"exe_under": ["/opt", "C:\\x"], "exe": ["deleted"], "baseline": "new", "service": "known", "exposure": ["all", "loopback"]}}]}`))
 	base := Builtin()
 	ls := []Listener{listener("tcp", "0.0.0.0:3", ""), listener("udp", "[::1]:69", "tftp", owner("/tmp/a", 1000, "deleted"))}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -376,32 +383,91 @@ func FuzzParseRules(f *testing.F) {
 				}
 				continue
 			}
+			seen := map[string]bool{}
 			for _, r := range rules.Rules {
 				if r.ID == "" || r.Title == "" || r.Severity < SeverityInfo || r.Severity > SeverityHigh {
 					t.Fatalf("accepted an incomplete rule %+v", r)
 				}
+				if seen[r.ID] {
+					t.Fatalf("rule %q twice", r.ID)
+				}
+				seen[r.ID] = true
+			}
+			out, err := rules.MarshalJSON()
+			if err != nil {
+				t.Fatalf("accepted rules do not marshal: %v", err)
+			}
+			again, err := ParseRules(out, nil)
+			if err != nil {
+				t.Fatalf("accepted rules, written out, do not parse: %v\n%s", err, out)
+			}
+			if len(again.Rules) != len(rules.Rules) {
+				t.Fatalf("%d rules written out, %d read back:\n%s", len(rules.Rules), len(again.Rules), out)
+			}
+			for i := range rules.Rules {
+				if !reflect.DeepEqual(rules.Rules[i], again.Rules[i]) {
+					t.Fatalf("rule %d written out and read back differs:\n%+v\n%+v", i+1, rules.Rules[i], again.Rules[i])
+				}
+			}
+			if out2, _ := again.MarshalJSON(); !bytes.Equal(out, out2) {
+				t.Fatalf("writing the rules out twice gives different files:\n%s\n%s", out, out2)
 			}
 			Evaluate(slices.Clone(ls), rules, nil)
 		}
 	})
 }
 
+// FuzzParseBaseline checks that whatever ParseBaseline accepts, encoded
+// again, parses to the same baseline (listeners, host and time) and encodes
+// to the same bytes; and that the listeners it records, listening now,
+// compare as unchanged with nothing missing.
 func FuzzParseBaseline(f *testing.F) {
 	f.Add(NewBaseline([]Listener{listener("tcp", "0.0.0.0:22", "ssh", owner("/usr/sbin/sshd", 0, "ok"))}, "h", time.Unix(0, 0)).Encode())
 	f.Add([]byte(`{"portwatch_baseline": 1, "listeners": [{"proto": "udp", "port": 53, "exposure": "all", "exe": "", "user": "0"}]}`))
+	f.Add([]byte(`{"portwatch_baseline": 1, "created": "2026-11-21T12:00:00.5+05:30", "host": "h\u00e9<", "listeners": [
+	  {"proto": "tcp", "port": 22, "exposure": "all", "exe": "/a", "user": "root"},
+	  {"proto": "tcp", "port": 22, "exposure": "all", "exe": "/a", "user": "root"},
+	  {"proto": "tcp", "port": 22, "exposure": "loopback", "exe": "", "user": ""}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := ParseBaseline(data)
 		if err != nil {
+			if b != nil {
+				t.Fatal("a baseline with an error")
+			}
 			return
 		}
-		again, err := ParseBaseline(b.Encode())
+		if !slices.IsSortedFunc(b.Listeners, compareEntries) || len(slices.Compact(slices.Clone(b.Listeners))) != len(b.Listeners) {
+			t.Fatalf("listeners not sorted or not unique: %+v", b.Listeners)
+		}
+		enc := b.Encode()
+		again, err := ParseBaseline(enc)
 		if err != nil {
-			t.Fatalf("a parsed baseline does not parse again: %v", err)
+			t.Fatalf("a parsed baseline does not parse again: %v\n%s", err, enc)
 		}
 		if !slices.Equal(again.Listeners, b.Listeners) {
 			t.Fatalf("round trip changed listeners: %+v -> %+v", b.Listeners, again.Listeners)
 		}
-		Evaluate([]Listener{listener("tcp", "0.0.0.0:22", "ssh")}, Builtin(), b)
+		if again.Host != b.Host || !again.Created.Equal(b.Created) {
+			t.Fatalf("round trip changed host or time: %q %v -> %q %v", b.Host, b.Created, again.Host, again.Created)
+		}
+		if enc2 := again.Encode(); !bytes.Equal(enc, enc2) {
+			t.Fatalf("encoding twice gives different files:\n%s\n%s", enc, enc2)
+		}
+		// The baseline's own listeners, listening now, are exactly it.
+		var now []Listener
+		for _, e := range b.Listeners {
+			now = append(now, Listener{Proto: e.Proto, Port: e.Port, Exposure: e.Exposure, UID: -1, User: e.User,
+				Owners: []Owner{{UID: -1, User: e.User, Exe: e.Exe}}})
+		}
+		rep := Evaluate(now, Builtin(), b)
+		if len(rep.Listeners) != len(now) {
+			t.Fatalf("its own listeners against the baseline: %d listeners reported, want %d", len(rep.Listeners), len(now))
+		}
+		for _, l := range rep.Listeners {
+			if l.Change != Unchanged {
+				t.Fatalf("its own listener %+v is %s against the baseline", l.Entry(), l.Change)
+			}
+		}
 	})
 }
 
