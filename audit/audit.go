@@ -1,7 +1,8 @@
 // Package audit judges a host's listening sockets: how far each one is
 // exposed, which rules it breaks, and how the set differs from a saved
-// baseline. It is pure: the caller collects the listeners and their owners
-// and passes them in; rules and baselines are read from bytes.
+// baseline. It is pure but for one write: the caller collects the
+// listeners and their owners and passes them in; rules and baselines are
+// read from bytes, and Baseline.Save writes a baseline file.
 package audit
 
 import (

@@ -10,7 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +31,7 @@ const auditExamples = `  portwatch audit                         what this host 
 type auditFlags struct {
 	json         bool
 	save         string
+	allowPartial bool
 	baseline     string
 	failOn       string
 	rulesFile    string
@@ -52,14 +54,17 @@ has a stable id, a severity and a one-line remedy.
 
 Baselines record the expected listeners by protocol, port, exposure,
 executable and user (never PIDs): --save FILE writes one, --baseline FILE
-reports listeners that are new, missing or changed since.
+reports listeners that are new, missing or changed since. --save refuses
+when the collection had warnings (a table or a process unreadable), which
+would leave listeners out of the baseline; --allow-partial saves anyway.
 
 The rules are data: --print-rules prints them; a rules file (--rules FILE, or
 ` + displayUserRulesPath() + ` when it exists) adds rules, changes their
 fields by id, or turns them off with "disabled": true.
 
 Exit status: 3 when a finding matches --fail-on, 0 otherwise; 2 for a bad
-flag, rules file or baseline; 1 when the sockets could not be read.`,
+flag, rules file or baseline; 1 when the sockets could not be read, or
+--save could not write the baseline or would write an incomplete one.`,
 		Example: auditExamples,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -70,7 +75,8 @@ flag, rules file or baseline; 1 when the sockets could not be read.`,
 	fl.SortFlags = false
 	fl.BoolVar(&f.json, "json", false, "JSON output")
 	fl.StringVar(&f.baseline, "baseline", "", "compare the listeners with this baseline file (never written)")
-	fl.StringVar(&f.save, "save", "", "write the listeners as a baseline to FILE")
+	fl.StringVar(&f.save, "save", "", "write the listeners as a baseline to FILE (refused when the collection had warnings)")
+	fl.BoolVar(&f.allowPartial, "allow-partial", false, "with --save, write the baseline even when the collection had warnings")
 	fl.StringVar(&f.failOn, "fail-on", audit.DefaultFailOn, "exit 3 for findings of these severities or changes: info, low, medium, high (and above), new, changed, missing, none")
 	fl.StringVar(&f.rulesFile, "rules", "", "amend the built-in rules with this rules file")
 	fl.BoolVar(&f.printRules, "print-rules", false, "print the rules in effect as a rules file and exit")
@@ -82,6 +88,9 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	policy, err := audit.ParseFailPolicy(f.failOn)
 	if err != nil {
 		return usagef("invalid --fail-on %q: %v", f.failOn, err)
+	}
+	if f.allowPartial && f.save == "" {
+		return usagef("--allow-partial applies only with --save FILE")
 	}
 	rules, err := loadRules(f.rulesFile, stderr)
 	if err != nil {
@@ -115,6 +124,9 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if f.save != "" && len(snap.Warnings) > 0 && !f.allowPartial {
+		return incompleteSave(f.save, snap.Warnings)
+	}
 	for _, w := range snap.Warnings {
 		fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(w))
 	}
@@ -129,8 +141,8 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	if f.save != "" {
 		// The baseline is taken before Evaluate adds the missing listeners.
 		saved = audit.NewBaseline(listeners, snap.Host, snap.Time)
-		if err := writeFileAtomic(f.save, saved.Encode()); err != nil {
-			return failf("cannot write the baseline: %v", err)
+		if err := saved.Save(f.save); err != nil {
+			return failf("cannot write the baseline to %s: %v", render.Sanitize(f.save), render.Sanitize(err.Error()))
 		}
 	}
 	rep := audit.Evaluate(listeners, rules, base)
@@ -148,12 +160,36 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 		return err
 	}
 	if saved != nil {
-		fmt.Fprintf(stderr, "portwatch: baseline of %d listeners written to %s\n", len(saved.Listeners), render.Sanitize(f.save))
+		partial := ""
+		if len(snap.Warnings) > 0 {
+			partial = fmt.Sprintf(" (incomplete: the collection had %s, above)", countOf(len(snap.Warnings), "warning"))
+		}
+		fmt.Fprintf(stderr, "portwatch: baseline of %s written to %s%s\n", countOf(len(saved.Listeners), "listener"), render.Sanitize(f.save), partial)
 	}
 	if len(rep.Failing(policy)) > 0 {
 		return &findingsError{}
 	}
 	return nil
+}
+
+// incompleteSave is the error of --save after a collection with warnings:
+// the baseline would lack what could not be read, and the next audit
+// would call those listeners new.
+func incompleteSave(path string, warnings []string) error {
+	ws := make([]string, len(warnings))
+	for i, w := range warnings {
+		ws[i] = render.Sanitize(w)
+	}
+	return failf("not saving the baseline to %s: the collection was incomplete (%s: %s), so the baseline would lack listeners; fix the cause and run again, or add --allow-partial to save it anyway",
+		render.Sanitize(path), countOf(len(warnings), "warning"), strings.Join(ws, "; "))
+}
+
+// countOf is n and the noun, plural unless n is 1: "1 listener", "2 listeners".
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // auditListeners turns listening sockets into the audit's listeners, with
@@ -246,28 +282,6 @@ func userRulesPath() string { return userConfigPath("audit-rules.json") }
 
 func displayUserRulesPath() string {
 	return displayPath(userRulesPath())
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory, so a reader never sees half a file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // indentJSON indents compact JSON by two spaces.

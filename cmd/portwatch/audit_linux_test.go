@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/portwatch/portwatch/audit"
+	"github.com/portwatch/portwatch/internal/testenv"
 	"github.com/portwatch/portwatch/services"
 )
 
@@ -121,16 +124,8 @@ type auditHost struct {
 // started, and one that runs as nobody holding a privileged port that root
 // bound for it.
 func startAuditHost(t *testing.T) *auditHost {
-	skip := t.Skip
-	if os.Getenv("PORTWATCH_REQUIRE_ROOT") == "1" {
-		skip = t.Fatal
-	}
-	if os.Geteuid() != 0 {
-		skip("needs root: binds a privileged port and switches user with setpriv")
-	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		skip("setpriv (util-linux) not installed")
-	}
+	testenv.NeedRoot(t, "bind a privileged port and switch user with setpriv")
+	testenv.NeedProgram(t, "setpriv", "util-linux")
 	// A place that is not world-writable, even when the checkout and
 	// TMPDIR are under /tmp.
 	safe := ""
@@ -202,7 +197,7 @@ func moveToCgroup(t *testing.T, pid int, name string) bool {
 		}
 	}
 	if root == "" {
-		if os.Getenv("PORTWATCH_REQUIRE_ROOT") == "1" {
+		if testenv.Required() {
 			t.Fatal("no cgroup v2 hierarchy mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified")
 		}
 		t.Log("no cgroup v2 hierarchy: systemd units not checked")
@@ -592,5 +587,297 @@ func TestAuditBadFiles(t *testing.T) {
 	printed := write("printed.json", r.stdout)
 	if r := portwatch(t, "audit", "--rules", printed, "--fail-on", "none"); r.code != 0 {
 		t.Errorf("printed rules do not load back: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// needStrace returns the path of a strace that can trace here.
+func needStrace(t *testing.T) string {
+	t.Helper()
+	path := testenv.NeedProgram(t, "strace", "strace")
+	if out, err := exec.Command(path, "-qq", "-o", "/dev/null", "true").CombinedOutput(); err != nil {
+		testenv.SkipOrFail(t, "strace cannot trace here (is ptrace refused?): %v %s", err, out)
+	}
+	return path
+}
+
+// dirHolds fails unless dir holds exactly the names given: a temporary
+// file left behind shows.
+func dirHolds(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	slices.Sort(names)
+	if !slices.Equal(got, names) {
+		t.Errorf("%s holds %q, want exactly %q", dir, got, names)
+	}
+}
+
+// stderrLine is the line of stderr that contains want, or "".
+func stderrLine(stderr, want string) string {
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, want) {
+			return line
+		}
+	}
+	return ""
+}
+
+// An incomplete collection is not saved as a baseline unless asked: the
+// listeners it could not read would be missing from the baseline, and
+// the next audit would call them new. strace makes the kernel answer the
+// owner walk's open of one process's fd directory with EIO, as a failing
+// /proc would: the collection warns, and that process's listener loses
+// its owner.
+func TestAuditSaveIncomplete(t *testing.T) {
+	strace := needStrace(t)
+	f, port := listen(t, "tcp4", "127.0.0.1:0")
+	h := startHolder(t, os.Args[0], []string{os.Args[0]}, f)
+	fdDir := fmt.Sprintf("/proc/%d/fd", h.pid)
+	unreadable := func(args ...string) result {
+		return runCmd(t, exec.Command(strace, append([]string{"-f", "-qq", "-o", "/dev/null", "-P", fdDir,
+			"-e", "trace=openat", "-e", "inject=openat:error=EIO", binPath, "audit", "--fail-on", "none"}, args...)...))
+	}
+	dir := t.TempDir()
+	base := filepath.Join(dir, "baseline.json")
+	if err := os.WriteFile(base, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	warning := "cannot read " + fdDir + ": input/output error"
+
+	r := unreadable("--save", base)
+	if r.code != 1 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 ||
+		!strings.Contains(r.stderr, "not saving the baseline to "+base+": the collection was incomplete") ||
+		!strings.Contains(r.stderr, warning) || !strings.Contains(r.stderr, "--allow-partial") {
+		t.Errorf("audit --save after an unreadable fd directory: exit %d, stdout %q, stderr %q; want 1 and one line naming %s, the warning %q and --allow-partial",
+			r.code, r.stdout, r.stderr, base, warning)
+	}
+	if data, _ := os.ReadFile(base); string(data) != "old\n" {
+		t.Errorf("a refused --save changed the file: %q", data)
+	}
+	dirHolds(t, dir, "baseline.json")
+
+	// --allow-partial saves it, says so, and the baseline shows what was
+	// lost: the listener without its executable.
+	entry := func() *audit.Entry {
+		data, err := os.ReadFile(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := audit.ParseBaseline(data)
+		if err != nil {
+			t.Fatalf("saved baseline: %v", err)
+		}
+		i := slices.IndexFunc(b.Listeners, func(e audit.Entry) bool { return e.Proto == "tcp" && e.Port == uint16(port) })
+		if i < 0 {
+			t.Fatalf("the baseline lacks tcp port %d", port)
+		}
+		return &b.Listeners[i]
+	}
+	r = unreadable("--save", base, "--allow-partial")
+	if r.code != 0 || !strings.Contains(r.stderr, "portwatch: warning: "+warning) ||
+		!strings.Contains(r.stderr, "written to "+base+" (incomplete: the collection had 1 warning, above)") {
+		t.Errorf("audit --save --allow-partial: exit %d, stderr %q; want 0, the warning, and the baseline said to be incomplete", r.code, r.stderr)
+	}
+	if e := entry(); e.Exe != "" {
+		t.Errorf("with its owner unreadable, port %d was saved with executable %q", port, e.Exe)
+	}
+	// Read in full, the same listener has its executable.
+	if r := portwatch(t, "audit", "--fail-on", "none", "--save", base); r.code != 0 || strings.Contains(r.stderr, "incomplete") {
+		t.Fatalf("audit --save: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if e := entry(); e.Exe == "" {
+		t.Errorf("read in full, port %d has no executable in the baseline", port)
+	}
+
+	r = portwatch(t, "audit", "--allow-partial")
+	if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "--save") {
+		t.Errorf("audit --allow-partial without --save: exit %d, stderr %q; want 2 and one line", r.code, r.stderr)
+	}
+}
+
+// --save writes atomically: a new file gets 0644 less the umask, an
+// existing file keeps its mode, a symbolic link stays a link and the file
+// it points to is replaced, and no temporary file is left, whether the
+// write works or fails.
+func TestAuditSaveFile(t *testing.T) {
+	sh := testenv.NeedProgram(t, "sh", "a POSIX shell")
+	// save runs audit --save path after the shell command setup.
+	save := func(setup, path string) result {
+		return runCmd(t, exec.Command(sh, "-c", setup+` && exec "$0" "$@"`, binPath, "audit", "--fail-on", "none", "--save", path))
+	}
+	mode := func(path string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	isBaseline := func(path string) bool {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		_, err = audit.ParseBaseline(data)
+		return err == nil
+	}
+	dir := t.TempDir()
+
+	for umask, want := range map[string]os.FileMode{"022": 0o644, "077": 0o600} {
+		path := filepath.Join(dir, "new-"+umask+".json")
+		if r := save("umask "+umask, path); r.code != 0 || !isBaseline(path) || mode(path) != want {
+			t.Errorf("a new baseline under umask %s: exit %d, mode %v, want %v; stderr %q", umask, r.code, mode(path), want, r.stderr)
+		}
+	}
+
+	kept := filepath.Join(dir, "kept.json")
+	if err := os.WriteFile(kept, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := save("umask 022", kept); r.code != 0 || !isBaseline(kept) || mode(kept) != 0o600 {
+		t.Errorf("--save over a 0600 file: exit %d, mode %v, want 0600 kept; stderr %q", r.code, mode(kept), r.stderr)
+	}
+	dirHolds(t, dir, "kept.json", "new-022.json", "new-077.json")
+
+	// /etc-like directory with a link into a /var-like one.
+	links, real := filepath.Join(dir, "etc"), filepath.Join(dir, "var")
+	for _, d := range []string{links, real} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link, target := filepath.Join(links, "baseline.json"), filepath.Join(real, "baseline.json")
+	if err := os.WriteFile(target, []byte("old\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../var/baseline.json", link); err != nil {
+		t.Fatal(err)
+	}
+	r := save("true", link)
+	if dest, err := os.Readlink(link); r.code != 0 || err != nil || dest != "../var/baseline.json" {
+		t.Errorf("--save through a link: exit %d, readlink %q %v; want the link kept; stderr %q", r.code, dest, err, r.stderr)
+	}
+	if !isBaseline(target) || mode(target) != 0o640 {
+		t.Errorf("--save through a link: the target is a baseline %v, mode %v; want a baseline with 0640 kept", isBaseline(target), mode(target))
+	}
+	dirHolds(t, links, "baseline.json")
+	dirHolds(t, real, "baseline.json")
+
+	// A write that fails (a file size limit of 0: EFBIG) leaves the old
+	// file and nothing else.
+	before, _ := os.ReadFile(kept)
+	r = save("ulimit -f 0", kept)
+	if line := stderrLine(r.stderr, "cannot write the baseline to "+kept); r.code != 1 || !strings.Contains(line, "file too large") {
+		t.Errorf("--save with no room to write: exit %d, stderr %q; want 1 and a line naming %s and the cause", r.code, r.stderr, kept)
+	}
+	if after, _ := os.ReadFile(kept); !slices.Equal(before, after) {
+		t.Error("a failed --save changed the file")
+	}
+	dirHolds(t, dir, "etc", "kept.json", "new-022.json", "new-077.json", "var")
+
+	t.Run("fsync", func(t *testing.T) {
+		// The order of the system calls: the temporary file is synced
+		// before it is renamed over the baseline, the directory after.
+		strace := needStrace(t)
+		sdir := t.TempDir()
+		realDir, err := filepath.EvalSymlinks(sdir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := filepath.Join(t.TempDir(), "strace.log")
+		path := filepath.Join(sdir, "baseline.json")
+		r := runCmd(t, exec.Command(strace, "-f", "-qq", "-y", "-o", log, "-e", "signal=none", "-e", "trace=fsync,fdatasync,rename,renameat,renameat2",
+			binPath, "audit", "--fail-on", "none", "--save", path))
+		data, err := os.ReadFile(log)
+		if r.code != 0 || err != nil {
+			t.Fatalf("audit --save under strace: exit %d, %v; stderr %q", r.code, err, r.stderr)
+		}
+		lines := strings.Split(string(data), "\n")
+		at := func(match func(string) bool) int { return slices.IndexFunc(lines, match) }
+		tmpPrefix := realDir + "/.baseline.json.tmp"
+		syncTemp := at(func(l string) bool { return strings.Contains(l, "fsync(") && strings.Contains(l, "<"+tmpPrefix) })
+		rename := at(func(l string) bool {
+			return strings.Contains(l, "rename") && strings.Contains(l, "/.baseline.json.tmp") && strings.Contains(l, `/baseline.json"`)
+		})
+		syncDir := at(func(l string) bool { return strings.Contains(l, "fsync(") && strings.Contains(l, "<"+realDir+">") })
+		if syncTemp < 0 || rename < 0 || syncDir < 0 || !(syncTemp < rename && rename < syncDir) {
+			t.Errorf("want fsync of the temporary file (line %d), then the rename (line %d), then fsync of %s (line %d):\n%s",
+				syncTemp+1, rename+1, realDir, syncDir+1, data)
+		}
+	})
+}
+
+// listenInNewNetns listens on a TCP port of every address in a network
+// namespace of its own, which holds nothing else, and returns the
+// listener, the namespace and the port.
+func listenInNewNetns(t *testing.T) (ln, ns *os.File, port int) {
+	t.Helper()
+	testenv.NeedRoot(t, "make a network namespace")
+	type made struct {
+		ln, ns *os.File
+		port   int
+		err    error
+	}
+	ch := make(chan made)
+	go func() {
+		// The thread stays locked, so it ends with this goroutine and no
+		// other goroutine runs in the new namespace.
+		runtime.LockOSThread()
+		var m made
+		defer func() { ch <- m }()
+		if m.err = unix.Unshare(unix.CLONE_NEWNET); m.err != nil {
+			return
+		}
+		if m.ns, m.err = os.Open("/proc/thread-self/ns/net"); m.err != nil {
+			return
+		}
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if m.err = err; err != nil {
+			return
+		}
+		m.ln = os.NewFile(uintptr(fd), "listener")
+		if m.err = unix.Bind(fd, &unix.SockaddrInet4{}); m.err != nil {
+			return
+		}
+		if m.err = unix.Listen(fd, 1); m.err != nil {
+			return
+		}
+		sa, err := unix.Getsockname(fd)
+		if m.err = err; err == nil {
+			m.port = sa.(*unix.SockaddrInet4).Port
+		}
+	}()
+	m := <-ch
+	for _, f := range []*os.File{m.ln, m.ns} {
+		if f != nil {
+			t.Cleanup(func() { f.Close() })
+		}
+	}
+	if m.err != nil {
+		t.Fatalf("a listener in a new network namespace: %v", m.err)
+	}
+	return m.ln, m.ns, m.port
+}
+
+// Counts read right: a host with one listener has "1 listener".
+func TestAuditSingular(t *testing.T) {
+	nsenter := testenv.NeedProgram(t, "nsenter", "util-linux")
+	_, ns, port := listenInNewNetns(t)
+	base := filepath.Join(t.TempDir(), "baseline.json")
+	cmd := exec.Command(nsenter, "--net=/proc/self/fd/3", binPath, "audit", "--fail-on", "none", "--save", base)
+	cmd.ExtraFiles = []*os.File{ns}
+	r := runCmd(t, cmd)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "portwatch audit: 1 listener, ") ||
+		!strings.Contains(r.stdout, fmt.Sprintf("0.0.0.0:%d", port)) {
+		t.Errorf("audit of a namespace with one listener: exit %d, want the first line to say \"1 listener\":\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "portwatch: baseline of 1 listener written to "+base+"\n") {
+		t.Errorf("audit --save of one listener: stderr %q, want \"baseline of 1 listener written\"", r.stderr)
 	}
 }
