@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -68,22 +69,32 @@ func (o *Options) procRoot() string {
 	return o.ProcRoot
 }
 
-// Filter selects sockets by what the socket table itself says, so that a
-// collector can apply it before looking for owners. A zero field matches
-// everything.
+// Filter selects sockets. Its table fields (states, ports, address) are
+// what the socket table itself says, so that a collector applies them
+// before looking for owners; its owner fields are applied after. A zero
+// field matches everything. Match and MatchOwners (filter.go) apply it.
 type Filter struct {
-	States     StateSet // states to keep; 0 keeps all
-	Port       uint16   // local or remote port
-	LocalPort  uint16   // local (source) port
-	RemotePort uint16   // remote (destination) port
+	States StateSet // states to keep; 0 keeps all
+	// Port keeps sockets with this port at one end, local or remote; with
+	// Addr, that end's address must be Addr (ADDR:PORT).
+	Port       uint16
+	LocalPort  uint16 // local (source) port
+	RemotePort uint16 // remote (destination) port
 	// Addr, when valid, keeps sockets whose local or remote address is Addr
-	// (IPv4-mapped IPv6 addresses compare equal to their IPv4 form).
+	// (IPv4-mapped IPv6 addresses compare equal to their IPv4 form), at the
+	// end that has Port when Port is set.
 	Addr netip.Addr
+	// AddrWildcard makes a socket bound to every address (0.0.0.0, or ::,
+	// which may be dual-stack, for an IPv4 Addr too) count as bound to
+	// Addr, since it answers on Addr: `portwatch who ADDR:PORT` shows the
+	// listeners that accept connections to ADDR.
+	AddrWildcard bool
 	// PIDs and Processes, when either is set, keep only the sockets that a
 	// process with one of these PIDs, or one of these names, holds. They
-	// are applied after the owner lookup (Options.Owners must be set), and
-	// the lookup then finds every holder of every socket, not only the
-	// first, so that a connection shared after fork is kept for each.
+	// imply an owner lookup (New turns Options.Owners on) and are applied
+	// after it, and the lookup then finds every holder of every socket,
+	// not only the first, so that a connection shared after fork is kept
+	// for each.
 	PIDs      []int
 	Processes []string
 }
@@ -91,38 +102,29 @@ type Filter struct {
 // OwnerFiltered reports whether the filter selects sockets by their owners.
 func (f *Filter) OwnerFiltered() bool { return len(f.PIDs) > 0 || len(f.Processes) > 0 }
 
-// Match reports whether s passes the filter.
-func (f *Filter) Match(s *Socket) bool {
-	if !f.States.Has(s.State) {
-		return false
-	}
-	if f.Port != 0 && s.Local.Port() != f.Port && s.Remote.Port() != f.Port {
-		return false
-	}
-	if f.LocalPort != 0 && s.Local.Port() != f.LocalPort {
-		return false
-	}
-	if f.RemotePort != 0 && s.Remote.Port() != f.RemotePort {
-		return false
-	}
-	if f.Addr.IsValid() {
-		a := f.Addr.Unmap()
-		if s.Local.Addr().Unmap() != a && s.Remote.Addr().Unmap() != a {
-			return false
-		}
-	}
-	return true
-}
-
 // New returns the collector for this operating system, or an error wrapping
-// errors.ErrUnsupported where portwatch has none.
+// errors.ErrUnsupported where portwatch has none. When the filter selects
+// by owner, the collector looks owners up and keeps only the sockets the
+// filter's processes hold, whatever the OS.
 func New(opts Options) (Collector, error) {
 	switch opts.Source {
 	case SourceAuto, SourceNetlink, SourceProcfs, SourceIPHelper, SourceSysctl:
 	default:
-		return nil, fmt.Errorf("unknown source %q (accepted: netlink, procfs)", opts.Source)
+		return nil, fmt.Errorf("unknown source %q (accepted: %s, %s, %s, %s)",
+			opts.Source, SourceNetlink, SourceProcfs, SourceIPHelper, SourceSysctl)
 	}
-	return newCollector(opts)
+	if !opts.Filter.OwnerFiltered() {
+		return newCollector(opts)
+	}
+	// The caller's slices are copied: the filter applies as it was given.
+	opts.Filter.PIDs = slices.Clone(opts.Filter.PIDs)
+	opts.Filter.Processes = slices.Clone(opts.Filter.Processes)
+	opts.Owners = true
+	c, err := newCollector(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &ownerFilterCollector{c: c, filter: opts.Filter}, nil
 }
 
 // tables lists the (proto, family) tables the options select, in the order
