@@ -27,9 +27,9 @@ func main() {
 // run executes portwatch with args and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	ignoreBrokenPipe()
-	cmd := newRootCommand(stdout, stderr)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
+	root := newRootCommand(stdout, stderr)
+	root.SetArgs(joinContinuousValue(root, args))
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
@@ -49,9 +49,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitRuntime
 	}
 	// Everything else comes from parsing the command line: flags, values,
-	// arguments, unknown subcommands. One line, then exit 2.
+	// arguments, unknown subcommands. One line, pointing at the help of
+	// the command it was made in, then exit 2.
 	msg, _, _ := strings.Cut(err.Error(), "\n")
-	fmt.Fprintf(stderr, "portwatch: %s (see 'portwatch --help')\n", msg)
+	path := root.CommandPath()
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	fmt.Fprintf(stderr, "portwatch: %s (see '%s --help')\n", msg, path)
 	return exitUsage
 }
 

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -66,7 +66,7 @@ const rootExamples = `  portwatch -a -o            every socket with its owning 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	f := &listFlags{
 		format: choiceValue{value: "table", choices: []string{"table", "json", "csv"}},
-		source: choiceValue{value: "auto", choices: []string{"auto", "netlink", "procfs"}},
+		source: choiceValue{value: "auto", choices: sourceChoices(runtime.GOOS)},
 	}
 	cmd := &cobra.Command{
 		Use:   "portwatch [flags]",
@@ -105,7 +105,7 @@ of their own processes and root sees all.`,
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	bindListFlags(fl, f)
-	fl.VarP(&f.continuous, "continuous", "c", "refresh continuously, every INTERVAL (default 1s), like portwatch watch")
+	fl.VarP(&f.continuous, "continuous", "c", "refresh continuously, every INTERVAL (-c 2, -c=500ms; default 1s), like portwatch watch")
 	fl.Lookup("continuous").NoOptDefVal = "1s"
 	bindWatchFlags(fl, f)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this run to FILE (for go tool pprof)")
@@ -116,6 +116,78 @@ of their own processes and root sees all.`,
 	cmd.AddCommand(newWatchCommand(f, stdout, stderr), newWhoCommand(stdout), newAuditCommand(stdout),
 		newServiceCommand(stdout), newVersionCommand(stdout))
 	return cmd
+}
+
+// joinContinuousValue lets -c take its interval as the next word, as
+// people write it (portwatch -c 2): pflag gives a flag whose value is
+// optional only in the -c=2 form, and would take the 2 for a stray
+// argument. It rewrites "-c WORD", "--continuous WORD" and a cluster
+// ending in c ("-ac WORD") into the = form when WORD is not a flag or a
+// subcommand, so that a WORD that is not an interval is reported as -c's
+// bad value. It reads only the root command's own flags: it stops at the
+// first other word (a subcommand or a stray argument) and at "--", and a
+// flag's value is never taken for a flag.
+func joinContinuousValue(root *cobra.Command, args []string) []string {
+	root.InitDefaultHelpFlag()
+	fl := root.Flags()
+	cont := fl.Lookup("continuous")
+	joinable := func(i int) bool {
+		if i >= len(args) || strings.HasPrefix(args[i], "-") {
+			return false
+		}
+		for _, c := range root.Commands() {
+			if c.Name() == args[i] || c.HasAlias(args[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		out = append(out, a)
+		switch {
+		case a == "--" || a == "-" || !strings.HasPrefix(a, "-"):
+			return append(out, args[i+1:]...)
+		case strings.HasPrefix(a, "--"):
+			if strings.Contains(a, "=") {
+				continue
+			}
+			flag := fl.Lookup(a[2:])
+			switch {
+			case flag == nil:
+			case flag == cont && joinable(i+1):
+				out[len(out)-1] = a + "=" + args[i+1]
+				i++
+			case flag.NoOptDefVal == "" && i+1 < len(args):
+				out = append(out, args[i+1]) // the flag's value
+				i++
+			}
+		default:
+			// A cluster of shorthands: bool flags, then at most one that
+			// takes a value, inline or as the next word.
+			for j := 1; j < len(a); j++ {
+				flag := fl.ShorthandLookup(a[j : j+1])
+				if flag == nil || j+1 < len(a) && a[j+1] == '=' {
+					break
+				}
+				last := j == len(a)-1
+				if flag == cont && last && joinable(i+1) {
+					out[len(out)-1] = a + "=" + args[i+1]
+					i++
+					break
+				}
+				if flag.NoOptDefVal == "" {
+					if last && i+1 < len(args) {
+						out = append(out, args[i+1])
+						i++
+					}
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // bindListFlags defines the flags that select and show sockets, shared by
@@ -131,7 +203,7 @@ func bindListFlags(fl *pflag.FlagSet, f *listFlags) {
 	fl.BoolVarP(&f.owner, "owner", "o", false, "show the owning PID/program (Windows netstat -o)")
 	fl.BoolVarP(&f.program, "program", "p", false, "show the owning PID/program (Linux netstat -p)")
 	fl.BoolVarP(&f.extended, "extended", "e", false, "show user, inode and queues")
-	fl.BoolVarP(&f.summary, "summary", "s", false, "counts per protocol and state")
+	fl.BoolVarP(&f.summary, "summary", "s", false, "counts per protocol, family and state (a table, --json or --format csv)")
 	fl.BoolVar(&f.json, "json", false, "JSON output (same as --format json)")
 	fl.Var(&f.format, "format", "output format: table, json or csv")
 	fl.BoolVar(&f.noHeader, "no-header", false, "omit the header row")
@@ -142,9 +214,9 @@ func bindListFlags(fl *pflag.FlagSet, f *listFlags) {
 	fl.Var(&f.states, "state", "only these states, comma-separated (e.g. established,time-wait)")
 	fl.Var(&f.pids, "pid", "only sockets held by these process ids (implies owners)")
 	fl.Var(&f.processes, "process", "only sockets held by processes of this name (implies owners)")
-	fl.Var(&f.source, "source", "Linux socket table source: auto, netlink or procfs")
+	fl.Var(&f.source, "source", "where the socket table comes from: "+strings.Join(f.source.choices, ", "))
 	fl.StringVar(&f.servicesFile, "services", "", "extra service names in /etc/services syntax (default "+displayUserServicesPath()+")")
-	fl.StringVar(&f.replay, "replay", "", "read sockets from a portwatch JSON file instead of the kernel")
+	fl.StringVar(&f.replay, "replay", "", "read sockets from a portwatch JSON file instead of the kernel (watch: read at every refresh)")
 
 }
 
@@ -153,7 +225,6 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 	if err := f.checkOutput(); err != nil {
 		return err
 	}
-	wantOwners := f.wantOwners()
 	opts := f.collectorOptions()
 
 	reg, err := loadRegistry(f.servicesFile, stderr)
@@ -170,8 +241,7 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 	for _, w := range snap.Warnings {
 		fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(w))
 	}
-	if wantOwners {
-		keepOwnedBy(snap, f.pids.pids, f.processes.names)
+	if opts.Owners || opts.Filter.OwnerFiltered() {
 		if n := collector.CountOwnerUnknown(snap, collector.OwnerPermission); n > 0 {
 			fmt.Fprintln(stderr, hiddenOwnersNote(n, os.Geteuid() == 0))
 		}
@@ -191,17 +261,20 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 		Services: reg,
 		UserName: newUserCache().name,
 	}
-	return writeBuffered(stdout, func(out io.Writer) error {
-		switch {
-		case f.summary && f.format.value == "table":
-			return render.Summary(out, snap, ropts)
-		case f.format.value == "json":
-			return render.JSON(out, snap, ropts)
-		case f.format.value == "csv":
-			return render.CSV(out, snap, ropts)
-		}
-		return render.Table(out, snap, ropts)
-	})
+	write := render.Table
+	switch {
+	case f.summary && f.format.value == "json":
+		write = render.SummaryJSON
+	case f.summary && f.format.value == "csv":
+		write = render.SummaryCSV
+	case f.summary:
+		write = render.Summary
+	case f.format.value == "json":
+		write = render.JSON
+	case f.format.value == "csv":
+		write = render.CSV
+	}
+	return writeBuffered(stdout, func(out io.Writer) error { return write(out, snap, ropts) })
 }
 
 // checkOutput folds --json into --format and checks --sort, for the list
@@ -227,16 +300,20 @@ func (f *listFlags) wantOwners() bool {
 	return f.owner || f.program || len(f.pids.pids) > 0 || len(f.processes.names) > 0
 }
 
-// collectorOptions turns the flags into what the collector reads.
+// collectorOptions turns the flags into what the collector reads. Owners
+// are looked up to be shown (-o, -p, never with -s, which shows only
+// counts) or for --pid and --process, which the collector applies.
 func (f *listFlags) collectorOptions() collector.Options {
 	opts := collector.Options{
 		Source: collector.Source(f.source.value),
-		Owners: f.wantOwners(),
+		Owners: (f.owner || f.program) && !f.summary,
 		Filter: collector.Filter{
 			States:     stateFilter(f),
 			Port:       f.port.port,
 			LocalPort:  f.sport.port,
 			RemotePort: f.dport.port,
+			PIDs:       f.pids.pids,
+			Processes:  f.processes.names,
 		},
 	}
 	if opts.Source == "auto" {
@@ -309,8 +386,24 @@ func stateFilter(f *listFlags) collector.StateSet {
 // collect reads the socket table from the kernel, or from the snapshot
 // file replayPath when it is not "" (--replay).
 func collect(ctx context.Context, replayPath string, opts collector.Options) (*collector.Snapshot, error) {
+	c, err := newCollector(replayPath, opts)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := c.Collect(ctx)
+	if err != nil {
+		return nil, collectError(ctx, err, opts.Source)
+	}
+	return snap, nil
+}
+
+// newCollector returns the collector of opts: a replayCollector over
+// replayPath when it is not "" (--replay), else the kernel's. Its errors
+// are the command's: a platform without a collector is a runtime error
+// that suggests --replay, options the platform refuses a usage error.
+func newCollector(replayPath string, opts collector.Options) (collector.Collector, error) {
 	if replayPath != "" {
-		return replay(replayPath, opts)
+		return &replayCollector{path: replayPath, opts: opts}, nil
 	}
 	c, err := collector.New(opts)
 	if err != nil {
@@ -319,99 +412,74 @@ func collect(ctx context.Context, replayPath string, opts collector.Options) (*c
 		}
 		return nil, usagef("%v", err)
 	}
-	snap, err := c.Collect(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, failf("interrupted")
-		}
-		return nil, failf("%v (try --source procfs, or check that /proc is mounted)", err)
-	}
-	return snap, nil
+	return c, nil
 }
 
-// replay reads a JSON snapshot and applies the same selection a collector
-// would.
-func replay(path string, opts collector.Options) (*collector.Snapshot, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, failf("cannot read --replay file: %v", err)
+// collectError is the command's error for a Collect that failed: the
+// interruption, a bad --replay file as it is, or a runtime error with the
+// hint of this platform and source.
+func collectError(ctx context.Context, err error, source collector.Source) error {
+	var ue *usageError
+	switch {
+	case ctx.Err() != nil:
+		return failf("interrupted")
+	case errors.As(err, &ue):
+		return err
 	}
-	defer file.Close()
-	snap, err := render.ReadJSON(bufio.NewReader(file))
-	if err != nil {
-		return nil, failf("%s is not a portwatch JSON snapshot: %v", path, err)
-	}
-	kept := snap.Sockets[:0]
-	for i := range snap.Sockets {
-		s := &snap.Sockets[i]
-		if opts.WantProto(s.Proto) && opts.WantFamily(s.Family) && opts.Filter.Match(s) {
-			kept = append(kept, *s)
-		}
-	}
-	snap.Sockets = kept
-	return snap, nil
+	return failf("%v (%s)", err, collectHint(runtime.GOOS, source))
 }
 
-// keepOwnedBy drops the sockets that no process in pids or names holds.
-// A process name matches its comm exactly, or a longer name that the
-// kernel's 15-byte comm truncates.
-func keepOwnedBy(snap *collector.Snapshot, pids []int, names []string) {
-	if len(pids) == 0 && len(names) == 0 {
-		return
+// sourceChoices are the --source values of goos: auto, then the sources
+// its collector has.
+func sourceChoices(goos string) []string {
+	switch goos {
+	case "linux":
+		return []string{"auto", string(collector.SourceNetlink), string(collector.SourceProcfs)}
+	case "windows":
+		return []string{"auto", string(collector.SourceIPHelper)}
+	case "darwin", "freebsd":
+		return []string{"auto", string(collector.SourceSysctl)}
 	}
-	match := func(o collector.Owner) bool {
-		for _, p := range pids {
-			if o.PID == p {
-				return true
-			}
-		}
-		for _, n := range names {
-			if o.Process == n || (len(o.Process) == 15 && strings.HasPrefix(n, o.Process)) {
-				return true
-			}
-		}
-		return false
-	}
-	kept := snap.Sockets[:0]
-	for _, s := range snap.Sockets {
-		for _, o := range s.Owners {
-			if match(o) {
-				kept = append(kept, s)
-				break
-			}
-		}
-	}
-	snap.Sockets = kept
+	return []string{"auto"}
 }
 
-// loadRegistry builds the service registry: embedded data, then the host's
-// /etc/services, then the user's file. Lines that do not parse are warnings;
-// a missing --services file is an error, a missing default file is not.
+// collectHint says what to do when the socket table of goos cannot be
+// read from source, naming the sources that platform really has.
+func collectHint(goos string, source collector.Source) string {
+	switch goos {
+	case "linux":
+		if source == collector.SourceNetlink {
+			return "try --source procfs, which reads /proc/net instead of netlink"
+		}
+		return "check that /proc is mounted and readable"
+	case "windows":
+		return "portwatch reads the tables through the IP Helper API (GetExtendedTcpTable, GetExtendedUdpTable), " +
+			"the only source on Windows; try again, and if it persists report it with the output of portwatch version"
+	case "darwin":
+		return "portwatch reads the sysctls net.inet.tcp.pcblist_n and net.inet.udp.pcblist_n; " +
+			"check that sysctl -x net.inet.tcp.pcblist_n works here"
+	case "freebsd":
+		return "portwatch reads the sysctls net.inet.tcp.pcblist, net.inet.udp.pcblist and kern.file; " +
+			"check that sysctl -x net.inet.tcp.pcblist works here (a jail may hide it)"
+	}
+	return "portwatch has no socket collector for " + goos + "; use --replay FILE to read a snapshot taken elsewhere"
+}
+
+// loadRegistry builds the service registry (services.Load): the built-in
+// names, then the host's /etc/services, then the user's file, explicit
+// (--services) or the default one. Its warnings go to stderr; an explicit
+// file that cannot be read is a runtime error.
 func loadRegistry(explicit string, stderr io.Writer) (*services.Registry, error) {
-	reg := services.Default()
-	load := func(path string, mustExist bool) error {
-		err := reg.LoadFile(path, path)
-		var fe *services.FileError
-		switch {
-		case err == nil:
-		case errors.As(err, &fe):
-			for _, w := range fe.Warnings {
-				fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(w))
-			}
-		case errors.Is(err, fs.ErrNotExist) && !mustExist:
-		case mustExist:
-			return failf("cannot load --services file: %v", err)
-		default:
-			fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(err.Error()))
-		}
-		return nil
+	files := services.Files{System: services.SystemFile, User: explicit, UserRequired: explicit != ""}
+	if explicit == "" {
+		files.User = userServicesPath()
 	}
-	load("/etc/services", false)
-	if explicit != "" {
-		return reg, load(explicit, true)
+	reg, warnings, err := services.Load(files)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(w))
 	}
-	if path := userServicesPath(); path != "" {
-		load(path, false)
+	if err != nil {
+		return nil, failf("cannot load --services file: %s", render.Sanitize(err.Error()))
 	}
 	return reg, nil
 }

@@ -23,7 +23,12 @@ IANA's registry, portwatch's curated list of common unofficial uses, the
 host's /etc/services and your own services file. The name shown in tables
 comes first.`,
 		Example: "  portwatch service 22\n  portwatch service 53/udp\n  portwatch service :6881 --json",
-		Args:    cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("service takes one port (accepted: PORT[/PROTO] or :PORT), e.g. portwatch service 5432")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			port, proto, err := parsePortProto(args[0])
 			if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,9 +54,8 @@ narrows it. Every list filter applies.`,
 	fl.SortFlags = false
 	bindListFlags(fl, f)
 	bindWatchFlags(fl, f)
-	// Accepted (with a clear error) but not offered: they do not apply.
+	// Accepted (with a clear error) but not offered: it does not apply.
 	fl.MarkHidden("summary")
-	fl.MarkHidden("replay")
 	return cmd
 }
 
@@ -83,8 +81,6 @@ func runWatch(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error
 		return usagef("watch mode writes a table or JSON events, not --format csv")
 	case f.summary:
 		return usagef("--summary cannot be combined with watch mode")
-	case f.replay != "":
-		return usagef("--replay cannot be combined with watch mode: it reads the live kernel")
 	case f.continuous.d != 0 && f.interval.d != 0 && f.continuous.d != f.interval.d:
 		return usagef("-c %v and --interval %v disagree: give one of them", f.continuous.d, f.interval.d)
 	case f.count < 0:
@@ -111,6 +107,12 @@ func runWatch(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error
 	src := &watchSource{flags: f, services: reg}
 	if _, err := src.collector(f.wantOwners()); err != nil {
 		return err
+	}
+	if f.replay != "" {
+		// A bad file is said before the live view takes the screen.
+		if _, err := readReplay(f.replay); err != nil {
+			return err
+		}
 	}
 	if isTerminal(stdout) && f.format.value == "table" {
 		src.view = true
@@ -143,19 +145,16 @@ func (w *watchSource) collector(owners bool) (collector.Collector, error) {
 	opts := w.flags.collectorOptions()
 	opts.Owners = owners
 	opts.Incremental = true
-	c, err := collector.New(opts)
+	c, err := newCollector(w.flags.replay, opts)
 	if err != nil {
-		if errors.Is(err, errors.ErrUnsupported) {
-			return nil, failf("%v", err)
-		}
-		return nil, usagef("%v", err)
+		return nil, err
 	}
 	w.collectors[i] = c
 	return c, nil
 }
 
-// collect takes one snapshot, applies the owner filters and writes new
-// warnings (each distinct one once) to stderr.
+// collect takes one snapshot (the collector applies the owner filters)
+// and writes new warnings (each distinct one once) to stderr.
 func (w *watchSource) collect(ctx context.Context, owners bool, stderr io.Writer) (*collector.Snapshot, error) {
 	owners = owners || w.flags.wantOwners()
 	c, err := w.collector(owners)
@@ -167,7 +166,7 @@ func (w *watchSource) collect(ctx context.Context, owners bool, stderr io.Writer
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, failf("%v (try --source procfs, or check that /proc is mounted)", err)
+		return nil, collectError(ctx, err, w.flags.collectorOptions().Source)
 	}
 	for _, msg := range snap.Warnings {
 		if !w.warned[msg] && stderr != nil {
@@ -179,7 +178,6 @@ func (w *watchSource) collect(ctx context.Context, owners bool, stderr io.Writer
 		}
 	}
 	if owners {
-		keepOwnedBy(snap, w.flags.pids.pids, w.flags.processes.names)
 		if n := collector.CountOwnerUnknown(snap, collector.OwnerPermission); n > 0 && !w.noted && stderr != nil {
 			w.noted = true
 			fmt.Fprintln(stderr, hiddenOwnersNote(n, os.Geteuid() == 0))

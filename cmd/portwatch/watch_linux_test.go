@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -302,5 +303,61 @@ func TestWatchSIGTERMEndsStream(t *testing.T) {
 	}
 	if err := w.cmd.Wait(); err != nil {
 		t.Errorf("watch after SIGTERM: %v, want exit 0", err)
+	}
+}
+
+// watch --replay reads the snapshot file at every refresh: a file replaced
+// between refreshes shows as added, removed and changed sockets.
+func TestWatchReplay(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "snap.json")
+	replace := func(sockets ...string) {
+		t.Helper()
+		if err := os.Rename(writeReplayFile(t, dir, sockets...), path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sshd4, sshd6, pg, dns := replaySockets[0], replaySockets[1], replaySockets[2], replaySockets[4]
+	replace(sshd4, sshd6, pg)
+
+	w := startWatch(t, "watch", "--json", "--replay", path, "--interval", "100ms", "-t")
+	added := map[string]bool{}
+	w.waitEvent("the file's sockets", func(ev jsonEvent) bool {
+		if ev.Event != "added" {
+			t.Errorf("first refresh: %s event for %s", ev.Event, ev.Socket.key())
+		}
+		added[ev.Socket.key()] = true
+		return len(added) == 3
+	})
+	for _, want := range []string{"tcp 0.0.0.0:22 0.0.0.0:0", "tcp [::]:22 [::]:0", "tcp 127.0.0.1:5432 127.0.0.1:40000"} {
+		if !added[want] {
+			t.Errorf("no added event for %s: %v", want, added)
+		}
+	}
+
+	// sshd's IPv6 listener goes, postgres's connection changes state, and
+	// a UDP socket comes that -t leaves out.
+	replace(sshd4, strings.Replace(pg, `"ESTABLISHED"`, `"CLOSE_WAIT"`, 1), dns)
+	var removed, changed bool
+	w.waitEvent("the replaced file's changes", func(ev jsonEvent) bool {
+		switch {
+		case ev.Event == "removed" && ev.Socket.key() == "tcp [::]:22 [::]:0":
+			removed = true
+		case ev.Event == "changed" && ev.Socket.LocalPort == 5432:
+			changed = slices.Equal(ev.Changes.State, []string{"ESTABLISHED", "CLOSE_WAIT"})
+			if !changed {
+				t.Errorf("changed event %v, want state ESTABLISHED to CLOSE_WAIT", ev.Changes.State)
+			}
+		default:
+			t.Errorf("unexpected %s event for %s", ev.Event, ev.Socket.key())
+		}
+		return removed && changed
+	})
+	w.stop()
+
+	// -c reads a replay too.
+	r := portwatch(t, "-c", "100ms", "--count", "1", "--json", "-u", "--replay", path)
+	if r.code != 0 || strings.Count(r.stdout, `"event":"added"`) != 1 || !strings.Contains(r.stdout, `"local_port":53,`) {
+		t.Errorf("-c --replay -u: exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
 	}
 }

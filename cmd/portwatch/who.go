@@ -109,26 +109,6 @@ func (q whoQuery) String() string {
 	return s
 }
 
-// matches reports whether s is on the queried address and port: either end
-// is ADDR:PORT, or s listens on every address at PORT in a family that
-// includes ADDR (an IPv6 wildcard may be dual-stack).
-func (q whoQuery) matches(s *collector.Socket) bool {
-	if !q.addr.IsValid() {
-		return s.Local.Port() == q.port || s.Remote.Port() == q.port
-	}
-	if s.Remote.Port() == q.port && s.Remote.Addr().Unmap() == q.addr {
-		return true
-	}
-	if s.Local.Port() != q.port {
-		return false
-	}
-	local := s.Local.Addr().Unmap()
-	if local == q.addr {
-		return true
-	}
-	return local.IsUnspecified() && (local.Is6() || q.addr.Is4())
-}
-
 func runWho(ctx context.Context, q whoQuery, arg, servicesFile string, asJSON bool, stdout, stderr io.Writer) error {
 	reg, err := loadRegistry(servicesFile, stderr)
 	if err != nil {
@@ -137,9 +117,11 @@ func runWho(ctx context.Context, q whoQuery, arg, servicesFile string, asJSON bo
 	opts := collector.Options{
 		Source: collector.SourceAuto,
 		Owners: true,
-		// The port goes to the kernel as a filter; the address is checked
-		// here, since a wildcard listener answers for it too.
-		Filter: collector.Filter{States: collector.AllStates, Port: q.port},
+		// The port goes to the kernel as a filter. With an address, one end
+		// must be ADDR:PORT, or the socket be bound to every address at
+		// PORT, since it answers on ADDR too. The collector applies all of
+		// it before it looks for owners.
+		Filter: collector.Filter{States: collector.AllStates, Port: q.port, Addr: q.addr, AddrWildcard: true},
 	}
 	if q.proto != "" {
 		p, _ := collector.ParseProto(q.proto)
@@ -154,7 +136,6 @@ func runWho(ctx context.Context, q whoQuery, arg, servicesFile string, asJSON bo
 	for _, w := range snap.Warnings {
 		fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(w))
 	}
-	snap.Sockets = slices.DeleteFunc(snap.Sockets, func(s collector.Socket) bool { return !q.matches(&s) })
 
 	users := newUserCache()
 	who := &render.Who{Query: arg, Port: q.port, Snapshot: snap, Root: os.Geteuid() == 0}
