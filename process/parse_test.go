@@ -307,6 +307,15 @@ func FuzzParseStatus(f *testing.F) {
 	f.Add([]byte("Uid:\t4294967295\t1"))
 	f.Add([]byte("Uid:"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A kernel-made status with the uids taken from the input's first
+		// bytes parses back to them, wherever the line stands.
+		if len(data) >= 8 {
+			ruid, euid := binary.LittleEndian.Uint32(data)&(1<<31-1), binary.LittleEndian.Uint32(data[4:])&(1<<31-1)
+			made := fmt.Sprintf("Name:\tx\nUmask:\t0022\nUid:\t%d\t%d\t%d\t%d\nGid:\t0\t0\t0\t0\n", ruid, euid, euid, euid)
+			if r, e, err := parseStatus([]byte(made)); err != nil || r != int(ruid) || e != int(euid) {
+				t.Fatalf("parseStatus(%q) = %d, %d, %v; want %d, %d", made, r, e, err, ruid, euid)
+			}
+		}
 		r, e, err := parseStatus(data)
 		if err != nil {
 			if r != -1 || e != -1 {
@@ -357,9 +366,21 @@ func FuzzParseAuxv(f *testing.F) {
 		if wide {
 			word = 8
 		}
-		for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		for _, order := range []interface {
+			binary.ByteOrder
+			binary.AppendByteOrder
+		}{binary.LittleEndian, binary.BigEndian} {
 			if hz, err := parseAuxvClockTicks(data, word, order); err == nil && hz <= 0 {
 				t.Fatalf("parseAuxvClockTicks(%x, %d) = %d", data, word, hz)
+			}
+			// A vector made with a clock rate from the input, after a few
+			// other pairs, gives that rate back.
+			if len(data) >= 2 {
+				want := uint64(data[0])<<8 | uint64(data[1]) | 1
+				made := auxv(word, order, 6, 4096, 16, uint64(len(data)), 17, want, 0, 0)
+				if hz, err := parseAuxvClockTicks(made, word, order); err != nil || uint64(hz) != want {
+					t.Fatalf("parseAuxvClockTicks(%x, %d) = %d, %v; want %d", made, word, hz, err, want)
+				}
 			}
 		}
 	})

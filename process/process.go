@@ -70,6 +70,9 @@ type Info struct {
 	// rewrite its own); nil when unreadable or empty (kernel threads,
 	// zombies).
 	Cmdline []string
+	// CmdlineTruncated says the command line was longer than CmdlineMax
+	// bytes and Cmdline holds only its start (the last argument cut).
+	CmdlineTruncated bool
 	// Exe is the path of the executable, without the " (deleted)" the
 	// kernel appends to an unlinked file's name; "" when unreadable. For a
 	// process in another mount namespace (a container) the path is as

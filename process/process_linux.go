@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,38 @@ import (
 	"strings"
 	"syscall"
 )
+
+// The bounds of the /proc files read: each is far above what the kernel
+// writes for an ordinary process, and keeps a hostile or odd one (a
+// megabyte of arguments, a status with 65536 groups) from costing more.
+const (
+	// CmdlineMax bounds the command line read; a longer one is cut there
+	// and Info.CmdlineTruncated says so.
+	CmdlineMax  = 256 << 10
+	statMax     = 8 << 10  // /proc/<pid>/stat: one line
+	statusMax   = 64 << 10 // the uid lines come early; Groups may be long
+	cgroupMax   = 64 << 10 // a line per hierarchy, each a path
+	auxvMax     = 4 << 10  // a few dozen pairs of words
+	procStatMax = 1 << 20  // /proc/stat: btime comes after a line per CPU and intr
+)
+
+// readBounded reads at most limit bytes of the file at path, and says
+// whether there was more.
+func readBounded(path string, limit int) (data []byte, truncated bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	data, err = io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if len(data) > limit {
+		return data[:limit], true, nil
+	}
+	return data, false, nil
+}
 
 // deletedSuffix is what the kernel appends to the path of an unlinked
 // executable in /proc/<pid>/exe.
@@ -36,7 +69,7 @@ func (r *Reader) lookup(pid int, full bool) (Info, uint64, error) {
 		info.miss(field, err)
 	}
 
-	if data, err := os.ReadFile(filepath.Join(dir, "stat")); err != nil {
+	if data, _, err := readBounded(filepath.Join(dir, "stat"), statMax); err != nil {
 		if _, derr := os.Lstat(dir); errors.Is(derr, fs.ErrNotExist) {
 			return Info{}, 0, notFound(pid)
 		}
@@ -56,7 +89,7 @@ func (r *Reader) lookup(pid int, full bool) (Info, uint64, error) {
 		}
 	}
 
-	if data, err := os.ReadFile(filepath.Join(dir, "status")); err != nil {
+	if data, _, err := readBounded(filepath.Join(dir, "status"), statusMax); err != nil {
 		failed("uid", err)
 	} else if ruid, euid, err := parseStatus(data); err != nil {
 		info.miss("uid", err)
@@ -65,15 +98,18 @@ func (r *Reader) lookup(pid int, full bool) (Info, uint64, error) {
 	}
 
 	if full {
-		if data, err := os.ReadFile(filepath.Join(dir, "cmdline")); err != nil {
+		if data, cut, err := readBounded(filepath.Join(dir, "cmdline"), CmdlineMax); err != nil {
 			failed("cmdline", err)
 		} else {
-			info.Cmdline = parseCmdline(data)
+			info.Cmdline, info.CmdlineTruncated = parseCmdline(data), cut
+			if cut {
+				info.miss("cmdline", fmt.Errorf("longer than %d bytes: cut there", CmdlineMax))
+			}
 		}
 
 		r.readExe(dir, &info, failed)
 
-		if data, err := os.ReadFile(filepath.Join(dir, "cgroup")); err != nil {
+		if data, _, err := readBounded(filepath.Join(dir, "cgroup"), cgroupMax); err != nil {
 			failed("cgroup", err)
 		} else if v2, systemd, err := parseCgroup(data); err != nil {
 			info.miss("cgroup", err)
@@ -158,12 +194,12 @@ func (r *Reader) readExe(dir string, info *Info, failed func(string, error)) {
 func (r *Reader) clock() (bootTime, hz int64, err error) {
 	r.clockOnce.Do(func() {
 		r.hz = defaultHz
-		if auxv, err := os.ReadFile(filepath.Join(r.root, "self", "auxv")); err == nil {
+		if auxv, _, err := readBounded(filepath.Join(r.root, "self", "auxv"), auxvMax); err == nil {
 			if n, err := parseAuxvClockTicks(auxv, strconv.IntSize/8, binary.NativeEndian); err == nil {
 				r.hz = n
 			}
 		}
-		data, err := os.ReadFile(filepath.Join(r.root, "stat"))
+		data, _, err := readBounded(filepath.Join(r.root, "stat"), procStatMax)
 		if err != nil {
 			r.bootErr = fmt.Errorf("boot time: %w", err)
 			return

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/portwatch/portwatch/internal/testenv"
 )
 
 // nobodyEnv, set in the environment of this test binary, makes it look up
@@ -49,20 +51,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// skipOrFail skips the test for a missing privilege or facility, or fails
-// it when PORTWATCH_REQUIRE_ROOT=1 says the run must cover it.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("PORTWATCH_REQUIRE_ROOT") == "1" {
-		t.Fatalf("PORTWATCH_REQUIRE_ROOT=1, but: "+format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
 func requireRoot(t *testing.T, what string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		skipOrFail(t, "%s needs root (euid %d)", what, os.Geteuid())
+		testenv.SkipOrFail(t, "%s needs root (euid %d)", what, os.Geteuid())
 	}
 }
 
@@ -112,7 +104,7 @@ func sleepPath(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("sleep")
 	if err != nil {
-		t.Skipf("no sleep: %v", err)
+		testenv.SkipOrFail(t, "no sleep: %v", err)
 	}
 	resolved, err := filepath.EvalSymlinks(p)
 	if err != nil {
@@ -348,7 +340,7 @@ func TestParents(t *testing.T) {
 func TestLookupOtherUser(t *testing.T) {
 	requireRoot(t, "running a child as nobody")
 	if _, err := exec.LookPath("setpriv"); err != nil {
-		skipOrFail(t, "setpriv (util-linux) not installed")
+		testenv.SkipOrFail(t, "setpriv (util-linux) not installed")
 	}
 	exe := sleepPath(t)
 	cmd := start(t, func() *exec.Cmd {
@@ -365,7 +357,7 @@ func TestLookupOtherUser(t *testing.T) {
 func TestLookupAsNobody(t *testing.T) {
 	requireRoot(t, "running the lookup as nobody")
 	if _, err := exec.LookPath("setpriv"); err != nil {
-		skipOrFail(t, "setpriv (util-linux) not installed")
+		testenv.SkipOrFail(t, "setpriv (util-linux) not installed")
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -426,7 +418,7 @@ func cgroup2Dir(t *testing.T) string {
 			return dir
 		}
 	}
-	skipOrFail(t, "no cgroup v2 hierarchy at /sys/fs/cgroup/unified or /sys/fs/cgroup")
+	testenv.SkipOrFail(t, "no cgroup v2 hierarchy at /sys/fs/cgroup/unified or /sys/fs/cgroup")
 	return ""
 }
 
@@ -444,7 +436,7 @@ func mkCgroup(t *testing.T, root, rel string) string {
 			for _, d := range slices.Backward(made) {
 				os.Remove(d)
 			}
-			skipOrFail(t, "cannot make a cgroup: %v", err)
+			testenv.SkipOrFail(t, "cannot make a cgroup: %v", err)
 		}
 		made = append(made, p)
 	}
@@ -505,7 +497,7 @@ func TestLookupCgroup(t *testing.T) {
 func TestClockTicks(t *testing.T) {
 	data, err := os.ReadFile("/proc/self/auxv")
 	if err != nil {
-		t.Skipf("no auxv: %v", err)
+		testenv.SkipOrFail(t, "no auxv: %v", err)
 	}
 	hz, err := parseAuxvClockTicks(data, strconv.IntSize/8, binary.NativeEndian)
 	if err != nil || hz <= 0 {
@@ -522,7 +514,7 @@ func TestLookupNotFound(t *testing.T) {
 	// A child that exited and was reaped.
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
-		t.Skipf("true: %v", err)
+		testenv.SkipOrFail(t, "true: %v", err)
 	}
 	pids := []int{-1, 0, cmd.Process.Pid}
 	if data, err := os.ReadFile("/proc/sys/kernel/pid_max"); err == nil {
@@ -701,5 +693,45 @@ func TestParentsFixture(t *testing.T) {
 	}
 	if _, err := r.Parents(999); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Parents(999) = %v, want ErrNotFound", err)
+	}
+}
+
+// TestLookupBoundsCmdline looks up a real process with 400 KiB of
+// arguments: the command line read stops at CmdlineMax, and says so.
+func TestLookupBoundsCmdline(t *testing.T) {
+	bash := testenv.NeedProgram(t, "bash", "bash")
+	args := []string{"-c", "read x", "bounded"}
+	for i := range 4 {
+		args = append(args, strings.Repeat(string(rune('a'+i)), 100<<10))
+	}
+	stdin, hold, err := os.Pipe() // nothing is written: bash waits
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	defer hold.Close()
+	cmd := start(t, func() *exec.Cmd {
+		c := exec.Command(bash, args...)
+		c.Stdin = stdin
+		return c
+	})
+	r := NewReader("")
+	info := waitFor(t, r, cmd.Process.Pid, func(i Info) bool { return len(i.Cmdline) > 1 })
+	n := 0
+	for _, a := range info.Cmdline {
+		n += len(a) + 1
+	}
+	if !info.CmdlineTruncated || n > CmdlineMax+1 || n < CmdlineMax-1 {
+		t.Errorf("cmdline of %d arguments, %d bytes, truncated %v; want cut at %d bytes and said", len(info.Cmdline), n, info.CmdlineTruncated, CmdlineMax)
+	}
+	if len(info.Cmdline) < 3 || info.Cmdline[1] != "-c" || info.Cmdline[2] != "read x" {
+		t.Errorf("cmdline starts %q, want bash -c 'read x' ...", info.Cmdline[:min(3, len(info.Cmdline))])
+	}
+	found := false
+	for _, m := range info.Missing {
+		found = found || strings.HasPrefix(m, "cmdline: longer than")
+	}
+	if !found {
+		t.Errorf("Missing %q does not say the command line was cut", info.Missing)
 	}
 }
