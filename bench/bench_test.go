@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/portwatch/portwatch/internal/testenv"
 )
 
 // The test binary doubles as the helper processes, as the bench binary does.
@@ -133,9 +134,7 @@ func (w *syncWriter) String() string {
 }
 
 func tinyConfig(t *testing.T, progress *syncWriter) config {
-	if _, err := exec.LookPath("ss"); err != nil {
-		t.Skip("ss (iproute2) is not installed: the benchmark compares portwatch with it")
-	}
+	testenv.NeedProgram(t, "ss", "iproute2") // the benchmark compares portwatch with it
 	dir := t.TempDir()
 	return config{
 		Sizes: []int{300}, Rounds: 1, Warmup: 0,

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/portwatch/portwatch/internal/testenv"
 )
 
 // liveSock is a socket this test opened, as both sources must report it.
@@ -177,6 +179,9 @@ func TestLiveSockDiagAndProcNet(t *testing.T) {
 		l, err := net.Listen(fam.network, fam.addr)
 		if err != nil {
 			if fam.f == FamilyIPv6 {
+				if testenv.Required() {
+					t.Fatalf("%s=1, but no IPv6 loopback: %v", testenv.RequireEnv, err)
+				}
 				t.Logf("no IPv6 loopback, IPv6 TCP not checked: %v", err)
 				continue
 			}
@@ -228,6 +233,9 @@ func TestLiveSockDiagAndProcNet(t *testing.T) {
 		liveSock{"udp4 connected", ProtoUDP, FamilyIPv4, addrPortOf(t, conn.LocalAddr()), bap, StateEstablished, sockInode(t, conn)},
 	)
 	if bound6, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback}); err != nil {
+		if testenv.Required() {
+			t.Fatalf("%s=1, but no IPv6 loopback: %v", testenv.RequireEnv, err)
+		}
 		t.Logf("no IPv6 loopback, IPv6 UDP not checked: %v", err)
 	} else {
 		closeLater(bound6)

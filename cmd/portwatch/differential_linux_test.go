@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/portwatch/portwatch/internal/testenv"
 )
 
 // ssSocket is one socket as `ss -tuanpeH` prints it.
@@ -178,7 +180,7 @@ func openMixedLoad(t *testing.T) {
 	// An IPv4 client of a dual-stack listener: IPv4-mapped addresses.
 	ln, err := net.Listen("tcp", "[::]:0")
 	if err != nil {
-		t.Skipf("no dual-stack listener here: %v", err)
+		testenv.SkipOrFail(t, "no dual-stack listener here: %v", err)
 	}
 	t.Cleanup(func() { ln.Close() })
 	c, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", ln.Addr().(*net.TCPAddr).Port))
@@ -194,9 +196,7 @@ func openMixedLoad(t *testing.T) {
 }
 
 func TestDifferentialAgainstSS(t *testing.T) {
-	if _, err := exec.LookPath("ss"); err != nil {
-		t.Skip("ss (iproute2) not installed; .ci/run installs it")
-	}
+	testenv.NeedProgram(t, "ss", "iproute2")
 	openMixedLoad(t)
 	eventually(t, "portwatch -a -o versus ss -tuanpe", func() []string {
 		before := ssSnapshot(t)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portwatch/portwatch/internal/testenv"
 )
 
 // holdSocket starts a child process that holds f (as its fd 3) until the
@@ -429,12 +431,8 @@ func TestBrokenPipeIsQuiet(t *testing.T) {
 }
 
 func TestUnprivilegedUser(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to switch to an unprivileged user with setpriv")
-	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("setpriv (util-linux) not installed")
-	}
+	testenv.NeedRoot(t, "switch to an unprivileged user with setpriv")
+	testenv.NeedProgram(t, "setpriv", "util-linux")
 	ln, err := net.Listen("tcp", "127.0.0.1:0") // held by root: hidden from nobody
 	if err != nil {
 		t.Fatal(err)
