@@ -178,9 +178,15 @@ func TestNewAppliesOwnerFilter(t *testing.T) {
 			}
 		}
 		// The listener and both ends of the open connection; whatever is
-		// left of the first connection's server end is ours too.
-		if states[StateListen] != 1 || states[StateEstablished] != 2 || states[StateTimeWait] != 0 {
-			t.Errorf("filter %+v kept states %v, want 1 LISTEN, 2 ESTABLISHED, no TIME_WAIT", f, states)
+		// left of the first connection's server end is ours too. Wine 8
+		// names the owner of the connecting end only (see
+		// collector_windows_test.go), so there only that end is kept.
+		wantListen, wantEstablished := 1, 2
+		if ownersOnlyForConnectingEnds() {
+			wantListen, wantEstablished = 0, 1
+		}
+		if states[StateListen] != wantListen || states[StateEstablished] != wantEstablished || states[StateTimeWait] != 0 {
+			t.Errorf("filter %+v kept states %v, want %d LISTEN, %d ESTABLISHED, no TIME_WAIT", f, states, wantListen, wantEstablished)
 		}
 	}
 }
