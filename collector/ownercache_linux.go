@@ -46,7 +46,7 @@ type ownerCache struct {
 
 // auditPeriod is how many refreshes the rotating recheck of cached socket
 // links takes to cover all of them.
-const auditPeriod = 32
+const auditPeriod = 64
 
 // refreshStats says what one refresh of the cache did.
 type refreshStats struct {
