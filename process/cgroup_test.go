@@ -133,6 +133,25 @@ func FuzzUnitAndContainer(f *testing.F) {
 		if u2, user2, c2 := UnitAndContainer("/" + strings.ReplaceAll(path, "/", "//") + "/"); u2 != unit || user2 != user || c2 != c {
 			t.Fatalf("UnitAndContainer(%q) = %q %v %+v, but with doubled slashes %q %v %+v", path, unit, user, c, u2, user2, c2)
 		}
+		// Round trips: a name made of the input, as a system service, and
+		// the input as what a service, a docker container's scope and a
+		// user's service hold below them, come back as that unit (and
+		// that container): deeper components change neither.
+		// (A name "user@..." would be a user manager: "s" comes first.)
+		name := "s" + strings.NewReplacer("/", "", ".", "").Replace(path)
+		below := "/" + strings.TrimLeft(path, "/")
+		if u, user, c := UnitAndContainer("/system.slice/" + name + ".service"); u != name+".service" || user || c != (Container{}) {
+			t.Fatalf("UnitAndContainer of service %q.service = %q %v %+v", name, u, user, c)
+		}
+		if u, user, _ := UnitAndContainer("/system.slice/" + name + ".service" + below); u != name+".service" || user {
+			t.Fatalf("UnitAndContainer of service %q.service over %q = %q %v", name, below, u, user)
+		}
+		if u, user, c := UnitAndContainer("/system.slice/docker-" + hexA + ".scope" + below); u != "docker-"+hexA+".scope" || user || c != (Container{"docker", hexA}) {
+			t.Fatalf("UnitAndContainer of docker scope over %q = %q %v %+v", below, u, user, c)
+		}
+		if u, user, _ := UnitAndContainer("/user.slice/user-1000.slice/user@1000.service/app.slice/" + name + ".service" + below); u != name+".service" || !user {
+			t.Fatalf("UnitAndContainer of user service %q.service over %q = %q %v", name, below, u, user)
+		}
 	})
 }
 

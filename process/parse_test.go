@@ -330,11 +330,28 @@ func FuzzParseStatus(f *testing.F) {
 }
 
 func FuzzParseCgroup(f *testing.F) {
-	f.Add([]byte("9:name=systemd:/\n8:pids:/\n0::/\n"))
-	f.Add([]byte("0::/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope\n"))
-	f.Add([]byte("1:name=systemd:/user.slice/user-1000.slice/session-3.scope\n"))
-	f.Add([]byte("0::/a:b:c\n\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Add([]byte("9:name=systemd:/\n8:pids:/\n0::/\n"), "/", "/")
+	f.Add([]byte("0::/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope\n"), "/a:b", "")
+	f.Add([]byte("1:name=systemd:/user.slice/user-1000.slice/session-3.scope\n"), "", "/user.slice")
+	f.Add([]byte("0::/a:b:c\n\n"), "/x\ny", "/ (deleted)")
+	f.Fuzz(func(t *testing.T, data []byte, v2Path, systemdPath string) {
+		// A kernel-made file with these paths (any bytes but a newline,
+		// ':' included) parses back to them, wherever their lines stand
+		// among the other hierarchies'.
+		if !strings.Contains(v2Path+systemdPath, "\n") {
+			var made strings.Builder
+			made.WriteString("12:cpu,cpuacct:/a\n")
+			if systemdPath != "" {
+				fmt.Fprintf(&made, "1:name=systemd:%s\n", systemdPath)
+			}
+			made.WriteString("3:memory:/b:c\n")
+			if v2Path != "" {
+				fmt.Fprintf(&made, "0::%s\n", v2Path)
+			}
+			if v2, sd, err := parseCgroup([]byte(made.String())); err != nil || v2 != v2Path || sd != systemdPath {
+				t.Fatalf("parseCgroup(%q) = %q, %q, %v; want %q, %q", made.String(), v2, sd, err, v2Path, systemdPath)
+			}
+		}
 		v2, sd, err := parseCgroup(data)
 		if err != nil {
 			if v2 != "" || sd != "" {

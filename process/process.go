@@ -71,7 +71,10 @@ type Info struct {
 	// zombies).
 	Cmdline []string
 	// CmdlineTruncated says the command line was longer than CmdlineMax
-	// bytes and Cmdline holds only its start (the last argument cut).
+	// bytes and Cmdline holds only its start, its last argument cut;
+	// Missing then says so too ("cmdline: longer than ... bytes: cut
+	// there"), which is how the who view and its JSON ("unreadable")
+	// show it.
 	CmdlineTruncated bool
 	// Exe is the path of the executable, without the " (deleted)" the
 	// kernel appends to an unlinked file's name; "" when unreadable. For a
@@ -108,9 +111,17 @@ type Info struct {
 	// "field: reason", with field the lower-case name of the Info field
 	// ("uid" covers UID and RealUID, "cgroup" covers Unit and Container,
 	// "exestatus" means Exe was read but could not be compared), e.g.
-	// "exe: permission denied". Empty when everything was read.
+	// "exe: permission denied". A file longer than portwatch reads
+	// ("cmdline", "cgroup") is named with "longer than N bytes: cut
+	// there", its start used. Empty when everything was read.
 	Missing []string
 }
+
+// CmdlineMax bounds the command line Lookup reads, in bytes with the NUL
+// after each argument: 256 KiB, more than a shell passes to most commands
+// (and the command line of a process may be up to a quarter of its stack
+// limit, megabytes). A longer one is cut there (Info.CmdlineTruncated).
+const CmdlineMax = 256 << 10
 
 // ErrNotFound is the error (wrapped) of Lookup and Parents for a process
 // that does not exist: never existed, exited (perhaps during the lookup),

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,14 +14,12 @@ import (
 	"syscall"
 )
 
-// The bounds of the /proc files read: each is far above what the kernel
-// writes for an ordinary process, and keeps a hostile or odd one (a
-// megabyte of arguments, a status with 65536 groups) from costing more.
+// The bounds of the /proc files read besides the command line (CmdlineMax):
+// each is far above what the kernel writes for an ordinary process, and
+// keeps a hostile or odd one (a status with 65536 groups) from costing
+// more.
 const (
-	// CmdlineMax bounds the command line read; a longer one is cut there
-	// and Info.CmdlineTruncated says so.
-	CmdlineMax  = 256 << 10
-	statMax     = 8 << 10  // /proc/<pid>/stat: one line
+	statMax     = 8 << 10  // /proc/<pid>/stat: one line of about 50 numbers
 	statusMax   = 64 << 10 // the uid lines come early; Groups may be long
 	cgroupMax   = 64 << 10 // a line per hierarchy, each a path
 	auxvMax     = 4 << 10  // a few dozen pairs of words
@@ -28,8 +27,12 @@ const (
 )
 
 // readBounded reads at most limit bytes of the file at path, and says
-// whether there was more.
-func readBounded(path string, limit int) (data []byte, truncated bool, err error) {
+// whether there was more. When there was and sep is not 0, the data ends
+// after the last sep in it (nothing when there is none), so that a record
+// cut in the middle is dropped rather than parsed as if it were whole: a
+// uid, a start time or a cgroup path cut short would be wrong, not
+// missing.
+func readBounded(path string, limit int, sep byte) (data []byte, truncated bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, false, err
@@ -39,10 +42,19 @@ func readBounded(path string, limit int) (data []byte, truncated bool, err error
 	if err != nil {
 		return nil, false, err
 	}
-	if len(data) > limit {
-		return data[:limit], true, nil
+	if len(data) <= limit {
+		return data, false, nil
 	}
-	return data, false, nil
+	data = data[:limit]
+	if sep != 0 {
+		data = data[:bytes.LastIndexByte(data, sep)+1]
+	}
+	return data, true, nil
+}
+
+// cutErr is the Info.Missing reason of a file cut at limit bytes.
+func cutErr(limit int) error {
+	return fmt.Errorf("longer than %d bytes: cut there", limit)
 }
 
 // deletedSuffix is what the kernel appends to the path of an unlinked
@@ -69,7 +81,7 @@ func (r *Reader) lookup(pid int, full bool) (Info, uint64, error) {
 		info.miss(field, err)
 	}
 
-	if data, _, err := readBounded(filepath.Join(dir, "stat"), statMax); err != nil {
+	if data, _, err := readBounded(filepath.Join(dir, "stat"), statMax, ' '); err != nil {
 		if _, derr := os.Lstat(dir); errors.Is(derr, fs.ErrNotExist) {
 			return Info{}, 0, notFound(pid)
 		}
@@ -89,7 +101,7 @@ func (r *Reader) lookup(pid int, full bool) (Info, uint64, error) {
 		}
 	}
 
-	if data, _, err := readBounded(filepath.Join(dir, "status"), statusMax); err != nil {
+	if data, _, err := readBounded(filepath.Join(dir, "status"), statusMax, '\n'); err != nil {
 		failed("uid", err)
 	} else if ruid, euid, err := parseStatus(data); err != nil {
 		info.miss("uid", err)
@@ -98,22 +110,29 @@ func (r *Reader) lookup(pid int, full bool) (Info, uint64, error) {
 	}
 
 	if full {
-		if data, cut, err := readBounded(filepath.Join(dir, "cmdline"), CmdlineMax); err != nil {
+		// The start of a longer command line is kept, its last argument
+		// cut: what a reader needs is at the start.
+		if data, cut, err := readBounded(filepath.Join(dir, "cmdline"), CmdlineMax, 0); err != nil {
 			failed("cmdline", err)
 		} else {
 			info.Cmdline, info.CmdlineTruncated = parseCmdline(data), cut
 			if cut {
-				info.miss("cmdline", fmt.Errorf("longer than %d bytes: cut there", CmdlineMax))
+				info.miss("cmdline", cutErr(CmdlineMax))
 			}
 		}
 
 		r.readExe(dir, &info, failed)
 
-		if data, _, err := readBounded(filepath.Join(dir, "cgroup"), cgroupMax); err != nil {
+		if data, cut, err := readBounded(filepath.Join(dir, "cgroup"), cgroupMax, '\n'); err != nil {
 			failed("cgroup", err)
 		} else if v2, systemd, err := parseCgroup(data); err != nil {
 			info.miss("cgroup", err)
 		} else {
+			// Of a longer file only the whole lines before the cut are
+			// used: the v2 line, last on a hybrid system, may be lost.
+			if cut {
+				info.miss("cgroup", cutErr(cgroupMax))
+			}
 			info.Cgroup = chooseCgroup(v2, systemd)
 			info.Unit, info.UserUnit, info.Container = UnitAndContainer(info.Cgroup)
 		}
@@ -194,12 +213,12 @@ func (r *Reader) readExe(dir string, info *Info, failed func(string, error)) {
 func (r *Reader) clock() (bootTime, hz int64, err error) {
 	r.clockOnce.Do(func() {
 		r.hz = defaultHz
-		if auxv, _, err := readBounded(filepath.Join(r.root, "self", "auxv"), auxvMax); err == nil {
+		if auxv, _, err := readBounded(filepath.Join(r.root, "self", "auxv"), auxvMax, 0); err == nil {
 			if n, err := parseAuxvClockTicks(auxv, strconv.IntSize/8, binary.NativeEndian); err == nil {
 				r.hz = n
 			}
 		}
-		data, _, err := readBounded(filepath.Join(r.root, "stat"), procStatMax)
+		data, _, err := readBounded(filepath.Join(r.root, "stat"), procStatMax, '\n')
 		if err != nil {
 			r.bootErr = fmt.Errorf("boot time: %w", err)
 			return

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -30,7 +31,16 @@ import (
 // TestLookupAsNobody runs it so as another user.
 const nobodyEnv = "PORTWATCH_PROCESS_LOOKUP"
 
+// holdEnv, set in the environment of this test binary, makes it wait for
+// its stdin to close instead of running the tests: TestLookupBoundsCmdline
+// runs it so with long arguments.
+const holdEnv = "PORTWATCH_PROCESS_HOLD"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(holdEnv) != "" {
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
 	if v := os.Getenv(nobodyEnv); v != "" {
 		pid, err := strconv.Atoi(v)
 		if err != nil {
@@ -145,10 +155,10 @@ func TestLookupChild(t *testing.T) {
 	after := time.Now()
 	pid := cmd.Process.Pid
 
-	info, err := r.Lookup(pid)
-	if err != nil {
-		t.Fatalf("Lookup(%d): %v", pid, err)
-	}
+	// Start returns once execve has closed the descriptors, before the
+	// kernel has placed the new arguments: until then the command line
+	// reads empty.
+	info := waitFor(t, r, pid, func(i Info) bool { return len(i.Cmdline) > 0 })
 	if info.PID != pid || info.PPID != os.Getpid() || info.Name != "sleep" {
 		t.Errorf("PID, PPID, Name = %d, %d, %q; want %d, %d, sleep", info.PID, info.PPID, info.Name, pid, os.Getpid())
 	}
@@ -696,42 +706,132 @@ func TestParentsFixture(t *testing.T) {
 	}
 }
 
-// TestLookupBoundsCmdline looks up a real process with 400 KiB of
-// arguments: the command line read stops at CmdlineMax, and says so.
+// TestLookupBoundsCmdline looks up real processes, copies of this test
+// binary with long arguments: a command line of exactly CmdlineMax bytes is
+// read whole, a longer one is cut at CmdlineMax bytes and says so.
 func TestLookupBoundsCmdline(t *testing.T) {
-	bash := testenv.NeedProgram(t, "bash", "bash")
-	args := []string{"-c", "read x", "bounded"}
-	for i := range 4 {
-		args = append(args, strings.Repeat(string(rune('a'+i)), 100<<10))
-	}
-	stdin, hold, err := os.Pipe() // nothing is written: bash waits
+	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stdin.Close()
-	defer hold.Close()
-	cmd := start(t, func() *exec.Cmd {
-		c := exec.Command(bash, args...)
-		c.Stdin = stdin
-		return c
-	})
 	r := NewReader("")
-	info := waitFor(t, r, cmd.Process.Pid, func(i Info) bool { return len(i.Cmdline) > 1 })
-	n := 0
-	for _, a := range info.Cmdline {
-		n += len(a) + 1
+	for _, c := range []struct {
+		name string
+		size int // bytes of the command line, the NULs included
+		cut  bool
+	}{
+		{"at the bound", CmdlineMax, false},
+		{"over the bound", CmdlineMax + 150<<10, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// Arguments of 100 KiB (a single one may not pass 128 KiB),
+			// the last sized so that the whole is c.size bytes.
+			argv := []string{exe, "bounded-cmdline"}
+			size := len(exe) + 1 + len(argv[1]) + 1
+			for i := 0; size < c.size; i++ {
+				n := min(100<<10, c.size-size) - 1
+				argv = append(argv, strings.Repeat(string(rune('a'+i)), n))
+				size += n + 1
+			}
+			full := strings.Join(argv, "\x00") + "\x00"
+			if len(full) != c.size {
+				t.Fatalf("made a command line of %d bytes, want %d", len(full), c.size)
+			}
+			stdin, hold, err := os.Pipe() // the child lives until hold closes
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			defer hold.Close()
+			cmd := start(t, func() *exec.Cmd {
+				c := exec.Command(exe)
+				c.Args, c.Stdin = argv, stdin
+				c.Env = append(os.Environ(), holdEnv+"=1")
+				return c
+			})
+			info := waitFor(t, r, cmd.Process.Pid, func(i Info) bool {
+				return len(i.Cmdline) > 1 && i.Cmdline[1] == "bounded-cmdline"
+			})
+			want := full[:min(len(full), CmdlineMax)]
+			if got := strings.Join(info.Cmdline, "\x00"); got != strings.TrimSuffix(want, "\x00") {
+				t.Errorf("cmdline of %d arguments, %d bytes; want the first %d bytes of %d arguments",
+					len(info.Cmdline), len(got), len(want), len(argv))
+			}
+			if info.CmdlineTruncated != c.cut {
+				t.Errorf("CmdlineTruncated %v, want %v", info.CmdlineTruncated, c.cut)
+			}
+			said := slices.ContainsFunc(info.Missing, func(m string) bool {
+				return m == fmt.Sprintf("cmdline: longer than %d bytes: cut there", CmdlineMax)
+			})
+			if said != c.cut {
+				t.Errorf("Missing %q: says the command line was cut %v, want %v", info.Missing, said, c.cut)
+			}
+		})
 	}
-	if !info.CmdlineTruncated || n > CmdlineMax+1 || n < CmdlineMax-1 {
-		t.Errorf("cmdline of %d arguments, %d bytes, truncated %v; want cut at %d bytes and said", len(info.Cmdline), n, info.CmdlineTruncated, CmdlineMax)
+}
+
+// TestLookupBoundsCgroup reads a cgroup file longer than cgroupMax, whose
+// v2 line the bound cuts: the cut line is dropped, not taken for the
+// process's cgroup, and Missing says the file was cut.
+func TestLookupBoundsCgroup(t *testing.T) {
+	f := newFixture(t)
+	f.proc(110, "server", 1, 5)
+	var b strings.Builder
+	b.WriteString("1:name=systemd:/system.slice/server.service\n")
+	// Lines of v1 hierarchies up to 30 bytes before the bound, the last
+	// padded to end exactly there; then the v2 line, across the bound.
+	const v2 = "0::/system.slice/server.service/a-sub-cgroup-the-bound-cuts\n"
+	for i := 2; b.Len() < cgroupMax-30; i++ {
+		prefix := fmt.Sprintf("%d:cpu:/", i)
+		n := min(200, cgroupMax-30-b.Len()-len(prefix)-1)
+		fmt.Fprintf(&b, "%s%s\n", prefix, strings.Repeat("x", max(n, 1)))
 	}
-	if len(info.Cmdline) < 3 || info.Cmdline[1] != "-c" || info.Cmdline[2] != "read x" {
-		t.Errorf("cmdline starts %q, want bash -c 'read x' ...", info.Cmdline[:min(3, len(info.Cmdline))])
+	if b.Len() != cgroupMax-30 {
+		t.Fatalf("made %d bytes before the v2 line, want %d", b.Len(), cgroupMax-30)
 	}
-	found := false
-	for _, m := range info.Missing {
-		found = found || strings.HasPrefix(m, "cmdline: longer than")
+	b.WriteString(v2)
+	f.write("110/cgroup", b.String())
+	info, err := NewReader(f.root).Lookup(110)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !found {
-		t.Errorf("Missing %q does not say the command line was cut", info.Missing)
+	if info.Cgroup != "/system.slice/server.service" || info.Unit != "server.service" {
+		t.Errorf("cgroup %q, unit %q; want the name=systemd path /system.slice/server.service and server.service", info.Cgroup, info.Unit)
+	}
+	if !slices.Contains(info.Missing, fmt.Sprintf("cgroup: longer than %d bytes: cut there", cgroupMax)) {
+		t.Errorf("Missing %q does not say the cgroup file was cut", info.Missing)
+	}
+}
+
+// TestReadBounded reads files around the bound: whole up to it, cut past
+// it, and then cut back to the last separator when one is asked for.
+func TestReadBounded(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		content string
+		limit   int
+		sep     byte
+		want    string
+		cut     bool
+	}{
+		{"ab\ncd\n", 6, '\n', "ab\ncd\n", false},
+		{"ab\ncd\n", 5, '\n', "ab\n", true},
+		{"ab\ncd\n", 5, 0, "ab\ncd", true},
+		{"abcdef", 3, '\n', "", true},
+		{"1 (x) S 1 2", 8, ' ', "1 (x) S ", true},
+		{"", 0, 0, "", false},
+		{"a", 0, 0, "", true},
+	} {
+		p := filepath.Join(dir, "f")
+		if err := os.WriteFile(p, []byte(c.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, cut, err := readBounded(p, c.limit, c.sep)
+		if err != nil || string(got) != c.want || cut != c.cut {
+			t.Errorf("readBounded(%q, %d, %q) = %q, %v, %v; want %q, %v", c.content, c.limit, c.sep, got, cut, err, c.want, c.cut)
+		}
+	}
+	if _, _, err := readBounded(filepath.Join(dir, "none"), 10, 0); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "none") {
+		t.Errorf("readBounded of a missing file: %v, want ErrNotExist naming it", err)
 	}
 }
