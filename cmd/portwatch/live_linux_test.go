@@ -422,11 +422,11 @@ func TestBrokenPipeIsQuiet(t *testing.T) {
 		t.Errorf("writing to a closed pipe: %v, stderr %q; want exit 0 and silence", err, stderr.String())
 	}
 	// And the everyday form of it, through a shell.
-	if _, err := exec.LookPath("head"); err == nil {
-		r := runCmd(t, exec.Command("bash", "-o", "pipefail", "-c", binPath+" -a -e | head -1"))
-		if r.code != 0 || r.stderr != "" || strings.Count(r.stdout, "\n") != 1 {
-			t.Errorf("portwatch -a | head -1: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
-		}
+	bash := testenv.NeedProgram(t, "bash", "bash")
+	testenv.NeedProgram(t, "head", "coreutils")
+	r := runCmd(t, exec.Command(bash, "-o", "pipefail", "-c", binPath+" -a -e | head -1"))
+	if r.code != 0 || r.stderr != "" || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("portwatch -a | head -1: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
 
