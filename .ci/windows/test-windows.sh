@@ -6,11 +6,14 @@
 #     bcryptprimitives.dll (Wine 8), put the ProcessPrng stand-in built from
 #     processprng.c into its system32: Go 1.22+ Windows binaries stop at
 #     startup without it.
-#  3. Cross-compile the collector tests and portwatch.exe.
+#  3. Cross-compile the collector tests, portwatch.exe, and the cmd tests
+#     (run under Wine as a Windows process holding a connection).
 #  4. Run the collector tests under wine64.
 #  5. Run the Linux test that drives portwatch.exe under wine64.
 #
-# Headless: no X display is used. Any failure fails the target.
+# Headless: no X display is used. Any failure fails the target, and so
+# does a test that skips or does not run: the target cannot pass by
+# skipping.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$SECONDS
@@ -26,6 +29,17 @@ unset DISPLAY WAYLAND_DISPLAY
 mkdir -p "$out"
 
 step() { printf 'test-windows: %s (%ds)\n' "$*" $((SECONDS - start)); }
+
+# ran LOG TEST: fail unless the verbose test output in LOG says TEST passed
+# and nothing skipped.
+ran() {
+  if grep -q -- '--- SKIP' "$1"; then
+    echo "test-windows: tests skipped (the target must run them all):" >&2
+    grep -- '--- SKIP' "$1" >&2
+    exit 1
+  fi
+  grep -q -- "^--- PASS: $2 " "$1" || { echo "test-windows: $2 did not run and pass" >&2; exit 1; }
+}
 
 find_wine64() {
   command -v wine64 2>/dev/null || { [ -x /usr/lib/wine/wine64 ] && echo /usr/lib/wine/wine64; } || true
@@ -73,17 +87,22 @@ else
 fi
 
 # 3. Cross-compile.
-step "cross-compiling the collector tests and portwatch.exe"
+step "cross-compiling the collector tests, portwatch.exe and the cmd tests"
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 "$GO" test -c -o "$out/collector.test.exe" ./collector
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 "$GO" build -trimpath -o "$out/portwatch.exe" ./cmd/portwatch
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 "$GO" test -c -o "$out/portwatch-cmd.test.exe" ./cmd/portwatch
 
 # 4. The collector tests, inside Wine.
 step "running collector.test.exe under wine64"
-(cd collector && "$wine64" "$out/collector.test.exe" -test.v -test.count=1 -test.timeout=5m)
+(cd collector && "$wine64" "$out/collector.test.exe" -test.v -test.count=1 -test.timeout=5m) 2>&1 |
+  tee "$out/collector.log"
+ran "$out/collector.log" TestCollectLoopbackSockets
 
 # 5. portwatch.exe under Wine, driven by a Linux test.
 step "running TestWindowsBinaryUnderWine"
-PORTWATCH_WINDOWS_EXE=$out/portwatch.exe PORTWATCH_WINE=$wine64 \
-  "$GO" test -count=1 -v -run '^TestWindowsBinaryUnderWine$' ./cmd/portwatch
+PORTWATCH_WINDOWS_EXE=$out/portwatch.exe PORTWATCH_WINDOWS_HELPER=$out/portwatch-cmd.test.exe \
+  PORTWATCH_WINE=$wine64 \
+  "$GO" test -count=1 -v -run '^TestWindowsBinaryUnderWine$' ./cmd/portwatch 2>&1 | tee "$out/wine.log"
+ran "$out/wine.log" TestWindowsBinaryUnderWine
 
 step "passed"

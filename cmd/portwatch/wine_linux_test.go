@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,10 @@ import (
 // and runs this test with:
 //
 //	PORTWATCH_WINDOWS_EXE  the portwatch.exe to run (the test skips without it)
+//	PORTWATCH_WINDOWS_HELPER
+//	                       the Windows build of this test binary, run under
+//	                       Wine as a process holding a connection (required
+//	                       with PORTWATCH_WINDOWS_EXE)
 //	WINEPREFIX             the Wine prefix (with the ProcessPrng stand-in
 //	                       when Wine lacks bcryptprimitives.dll)
 //	PORTWATCH_WINE         the wine64 loader (default: wine64 on PATH, then
@@ -24,8 +31,15 @@ import (
 //
 // Wine 8 implements GetExtendedTcpTable over the host's sockets, so a
 // listener this Linux test process holds shows up in the Windows binary's
-// table.
-const windowsExeEnv = "PORTWATCH_WINDOWS_EXE"
+// table. Wine 8 names the owning process of only some sockets of Wine
+// processes: of a TCP connection a Wine process opened, the connecting end
+// (seen with Wine 8.0: the listener and accepted end of a Wine process come
+// with PID 0 too, see collector/collector_windows_test.go). A socket of a
+// Linux process never has an owner there.
+const (
+	windowsExeEnv    = "PORTWATCH_WINDOWS_EXE"
+	windowsHelperEnv = "PORTWATCH_WINDOWS_HELPER"
+)
 
 // wineLoader finds the wine64 loader.
 func wineLoader(t *testing.T) string {
@@ -50,15 +64,7 @@ func wineRun(t *testing.T, exe string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, wineLoader(t), append([]string{exe}, args...)...)
-	cmd.Env = os.Environ()
-	if os.Getenv("WINEDEBUG") == "" {
-		cmd.Env = append(cmd.Env, "WINEDEBUG=-all")
-	}
-	if os.Getenv("WINEDLLOVERRIDES") == "" {
-		// No Mono or Gecko installer dialogs and no menu entries in the
-		// user's home if Wine updates the prefix.
-		cmd.Env = append(cmd.Env, "WINEDLLOVERRIDES=mscoree,mshtml=;winemenubuilder.exe=d")
-	}
+	cmd.Env = wineEnv()
 	r := runCmd(t, cmd)
 	if ctx.Err() != nil {
 		t.Fatalf("portwatch.exe %v under Wine: %v; stderr %q", args, ctx.Err(), r.stderr)
@@ -66,13 +72,96 @@ func wineRun(t *testing.T, exe string, args ...string) result {
 	return r
 }
 
+// wineJSON runs portwatch.exe under Wine with args, which ask for JSON,
+// and decodes its output; a non-zero exit or invalid JSON fails the test.
+func wineJSON(t *testing.T, exe string, args ...string) jsonSnapshot {
+	t.Helper()
+	r := wineRun(t, exe, args...)
+	if r.code != 0 {
+		t.Fatalf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+	}
+	var snap jsonSnapshot
+	if err := json.Unmarshal([]byte(r.stdout), &snap); err != nil {
+		t.Fatalf("%v: invalid JSON: %v\n%s", args, err, r.stdout)
+	}
+	return snap
+}
+
+// wineEnv is this process's environment, quiet for Wine.
+func wineEnv() []string {
+	env := os.Environ()
+	if os.Getenv("WINEDEBUG") == "" {
+		env = append(env, "WINEDEBUG=-all")
+	}
+	if os.Getenv("WINEDLLOVERRIDES") == "" {
+		// No Mono or Gecko installer dialogs and no menu entries in the
+		// user's home if Wine updates the prefix.
+		env = append(env, "WINEDLLOVERRIDES=mscoree,mshtml=;winemenubuilder.exe=d")
+	}
+	return env
+}
+
+// wineConnect starts helper (the Windows build of this test binary) under
+// Wine as a "connect" child (see runChild) that opens a TCP connection to
+// addr and holds it until the test ends. It returns the helper's Windows
+// PID and the connection's local address.
+func wineConnect(t *testing.T, helper, addr string) (pid int, local string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	cmd := exec.CommandContext(ctx, wineLoader(t), helper)
+	cmd.Env = append(wineEnv(), childRoleEnv+"=connect", childAddrEnv+"="+addr)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s under Wine: %v", helper, err)
+	}
+	t.Cleanup(func() {
+		stdin.Close() // the helper exits when its stdin closes
+		cmd.Wait()
+		cancel()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	f := strings.Fields(line)
+	if err != nil || len(f) != 3 || f[0] != "ready" {
+		t.Fatalf("helper %s under Wine did not connect to %s: said %q, %v", helper, addr, line, err)
+	}
+	if pid, err = strconv.Atoi(f[1]); err != nil || pid <= 0 {
+		t.Fatalf("helper %s under Wine: PID %q in %q", helper, f[1], line)
+	}
+	return pid, f[2]
+}
+
+// findSocket returns the TCP socket of snap with these endpoints, or nil.
+func findSocket(snap *jsonSnapshot, local, remote string) *jsonSocket {
+	for i, s := range snap.Sockets {
+		if s.Proto == "tcp" && joinHostPort(s.LocalAddr, s.LocalPort) == local && joinHostPort(s.RemoteAddr, s.RemotePort) == remote {
+			return &snap.Sockets[i]
+		}
+	}
+	return nil
+}
+
 func TestWindowsBinaryUnderWine(t *testing.T) {
 	exe := os.Getenv(windowsExeEnv)
 	if exe == "" {
+		// make test-windows sets it, and fails when this test skips.
 		t.Skipf("%s is not set: run make test-windows to test the Windows build under Wine", windowsExeEnv)
 	}
-	if _, err := os.Stat(exe); err != nil {
-		t.Fatal(err)
+	helper := os.Getenv(windowsHelperEnv)
+	if helper == "" {
+		t.Fatalf("%s is set but %s is not: run make test-windows", windowsExeEnv, windowsHelperEnv)
+	}
+	for _, name := range []string{windowsExeEnv, windowsHelperEnv} {
+		if _, err := os.Stat(os.Getenv(name)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 	}
 
 	t.Run("help", func(t *testing.T) {
@@ -135,14 +224,7 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 	})
 
 	t.Run("listener in -ano --json", func(t *testing.T) {
-		r := wineRun(t, exe, "-ano", "--json")
-		if r.code != 0 {
-			t.Fatalf("-ano --json: exit %d, stderr %q", r.code, r.stderr)
-		}
-		var snap jsonSnapshot
-		if err := json.Unmarshal([]byte(r.stdout), &snap); err != nil {
-			t.Fatalf("invalid JSON: %v\n%s", err, r.stdout)
-		}
+		snap := wineJSON(t, exe, "-ano", "--json")
 		if snap.Version != 1 || snap.Source != "iphlpapi" {
 			t.Errorf("version %d, source %q, want 1 and iphlpapi", snap.Version, snap.Source)
 		}
@@ -153,7 +235,7 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 			}
 		}
 		if got == nil {
-			t.Fatalf("no LISTEN socket on %s in:\n%s", local, r.stdout)
+			t.Fatalf("no LISTEN socket on %s in:\n%+v", local, snap.Sockets)
 		}
 		if got.Family != "ipv4" || got.RemoteAddr != "0.0.0.0" || got.RemotePort != 0 || got.UID != -1 {
 			t.Errorf("listener %+v, want ipv4, remote 0.0.0.0:0, uid -1", *got)
@@ -162,6 +244,57 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 		// owner is unsupported, not the kernel.
 		if len(got.Owners) != 0 || got.OwnerUnknown != "unsupported" {
 			t.Errorf("listener of a Linux process: owners %+v, reason %q, want none and unsupported", got.Owners, got.OwnerUnknown)
+		}
+	})
+
+	// A connection a Wine process opened to that listener: Wine names the
+	// connecting end's owner, and portwatch must show it; the accepted end
+	// is this Linux process's and has none.
+	t.Run("connection of a Wine process has its PID", func(t *testing.T) {
+		pid, client := wineConnect(t, helper, local)
+		name := filepath.Base(helper)
+		accepted, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer accepted.Close()
+
+		snap := wineJSON(t, exe, "-ano", "--json")
+		got := findSocket(&snap, client, local)
+		switch {
+		case got == nil:
+			t.Errorf("the helper's connection %s -> %s is not in:\n%+v", client, local, snap.Sockets)
+		case got.State != "ESTABLISHED" || len(got.Owners) != 1 || got.OwnerUnknown != "" ||
+			got.Owners[0].PID != pid || !strings.EqualFold(got.Owners[0].Process, name) || got.Owners[0].FD != -1 ||
+			got.PID != pid || !strings.EqualFold(got.Process, name):
+			t.Errorf("connecting end of Wine process %d (%s): %+v, want ESTABLISHED, pid %d, process %s, the one owner {%d %s -1}",
+				pid, name, *got, pid, name, pid, name)
+		}
+		if srv := findSocket(&snap, local, client); srv == nil {
+			t.Errorf("the accepted end %s -> %s is not in:\n%+v", local, client, snap.Sockets)
+		} else if len(srv.Owners) != 0 || srv.OwnerUnknown != "unsupported" {
+			t.Errorf("accepted end, held by this Linux process: owners %+v, reason %q, want none and unsupported", srv.Owners, srv.OwnerUnknown)
+		}
+
+		// The table's PID/Program column.
+		r := wineRun(t, exe, "-ano")
+		row := ""
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if f := strings.Fields(line); len(f) >= 5 && f[0] == "tcp" && f[1] == client && f[2] == local {
+				row = line
+				if want := fmt.Sprintf("%d/", pid); !strings.HasPrefix(f[4], want) || !strings.EqualFold(strings.TrimPrefix(f[4], want), name) {
+					t.Errorf("row %q: owner %q, want %d/%s", line, f[4], pid, name)
+				}
+			}
+		}
+		if row == "" {
+			t.Errorf("the helper's connection %s -> %s is not in -ano:\n%s", client, local, r.stdout)
+		}
+
+		// --pid keeps that connection alone.
+		snap = wineJSON(t, exe, "-an", "--pid", strconv.Itoa(pid), "--json")
+		if len(snap.Sockets) != 1 || findSocket(&snap, client, local) == nil {
+			t.Errorf("--pid %d: %+v, want the helper's connection %s -> %s alone", pid, snap.Sockets, client, local)
 		}
 	})
 }
