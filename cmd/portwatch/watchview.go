@@ -44,7 +44,7 @@ func runWatchView(ctx context.Context, src *watchSource, ropts render.Options, i
 	p := tea.NewProgram(m, tea.WithContext(ctx))
 	_, err := p.Run()
 	// Warnings were held back while the screen was ours.
-	stderr.Write(m.warnings.Bytes())
+	m.writeWarnings(stderr)
 	switch {
 	case m.err != nil:
 		return m.err
@@ -89,6 +89,10 @@ type viewModel struct {
 	started  bool
 	done     int // refreshes shown
 	err      error
+	// warnings are held back while the screen is the view's. Only Update
+	// (the UI goroutine) adds to them: a collect writes into a buffer of
+	// its own and hands it over in its snapshotMsg, so one still running
+	// when the view quits cannot race with writeWarnings.
 	warnings bytes.Buffer
 
 	text  string // the last frame drawn
@@ -97,9 +101,10 @@ type viewModel struct {
 
 // snapshotMsg carries one refresh.
 type snapshotMsg struct {
-	snap   *collector.Snapshot
-	owners bool
-	err    error
+	snap     *collector.Snapshot
+	owners   bool
+	err      error
+	warnings []byte // the warning lines this collect wrote
 }
 
 // tickMsg asks for the next refresh.
@@ -114,9 +119,16 @@ func (m *viewModel) Init() tea.Cmd { return m.collect() }
 func (m *viewModel) collect() tea.Cmd {
 	owners := m.frame.Owners || m.src.flags.wantOwners()
 	return func() tea.Msg {
-		snap, err := m.src.collect(m.ctx, owners, &m.warnings)
-		return snapshotMsg{snap: snap, owners: owners, err: err}
+		var warnings bytes.Buffer
+		snap, err := m.src.collect(m.ctx, owners, &warnings)
+		return snapshotMsg{snap: snap, owners: owners, err: err, warnings: warnings.Bytes()}
 	}
+}
+
+// writeWarnings writes the warnings held back while the view ran; the view
+// calls it once bubbletea has given the terminal back.
+func (m *viewModel) writeWarnings(w io.Writer) {
+	w.Write(m.warnings.Bytes())
 }
 
 func (m *viewModel) tick() tea.Cmd {
@@ -130,6 +142,7 @@ func (m *viewModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.frame.Width, m.frame.Height = msg.Width, msg.Height
 		m.stale = true
 	case snapshotMsg:
+		m.warnings.Write(msg.warnings)
 		if msg.err != nil {
 			if m.ctx.Err() == nil {
 				m.err = msg.err

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +130,69 @@ func TestViewModelDrawsOnlyWhenChanged(t *testing.T) {
 	m.Update(viewSnapshot(1, 8080, 9090))
 	if m.stale || strings.Contains(m.View().Content, "9090") || first == "" {
 		t.Error("a refresh while paused was drawn")
+	}
+}
+
+// warningProcRoot returns a procfs root whose /net/tcp holds one loopback
+// listener and whose /net/udp cannot be read (a directory), so that every
+// collect from it warns.
+func warningProcRoot(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	tcp := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+		"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 12345 1 0000000000000000 100 0 0 10 0\n"
+	if err := os.MkdirAll(filepath.Join(root, "net", "udp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "net", "tcp"), []byte(tcp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// TestViewModelQuitWhileCollecting quits the view while a collect that
+// warns is still running, as bubbletea runs it: on a goroutine of its own.
+// Under -race the quitting path must not race with the collect, and the
+// warning must still reach stderr once its refresh was taken in.
+func TestViewModelQuitWhileCollecting(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the warning comes from a procfs table, read on Linux only")
+	}
+	c, err := collector.New(collector.Options{
+		Source:      collector.SourceProcfs,
+		ProcRoot:    warningProcRoot(t),
+		Protos:      []collector.Proto{collector.ProtoTCP, collector.ProtoUDP},
+		Families:    []collector.Family{collector.FamilyIPv4},
+		Incremental: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &watchSource{flags: &listFlags{}, view: true}
+	src.collectors[0] = c
+	m := &viewModel{
+		ctx:   context.Background(),
+		src:   src,
+		frame: render.FrameOptions{Width: 80, Height: 10, Sort: "local"},
+	}
+	for round := 0; round < 2; round++ {
+		cmd := m.collect()
+		done := make(chan tea.Msg, 1)
+		go func() { done <- cmd() }()
+		var early bytes.Buffer
+		m.writeWarnings(&early) // q pressed while the collect runs
+		msg := <-done
+		if round == 0 && early.Len() != 0 {
+			t.Errorf("warnings before any refresh came in: %q", early.String())
+		}
+		m.Update(msg)
+	}
+	var stderr bytes.Buffer
+	m.writeWarnings(&stderr)
+	if got := stderr.String(); strings.Count(got, "portwatch: warning: cannot read ") != 1 || !strings.Contains(got, "net/udp") {
+		t.Errorf("stderr after the view: %q, want the udp table's warning once", got)
+	}
+	if s := m.View().Content; !strings.Contains(s, "127.0.0.1:8080") {
+		t.Errorf("the listener of the refresh is not shown:\n%s", s)
 	}
 }
