@@ -16,11 +16,12 @@ import (
 // and ReadJSON reads.
 const schemaVersion = 1
 
-// JSON writes snap as one JSON object in schema version 1 (DESIGN.md section
-// 2): top-level fields version, time, host, source, sockets, warnings; each
-// socket proto, family, local_addr, local_port, remote_addr, remote_port,
-// state, uid, user, inode, recv_q, send_q, local_service, remote_service,
-// pid, process, owners [{pid, process, fd}], owner_unknown, in that order.
+// JSON writes snap as one JSON object in schema version 1 (the README's
+// "JSON (schema version 1)"): top-level fields version, time, host, source,
+// sockets, warnings; each socket proto, family, local_addr, local_port,
+// remote_addr, remote_port, state, uid, user, inode, recv_q, send_q,
+// local_service, remote_service, pid, process, owners [{pid, process, fd}],
+// owner_unknown, in that order.
 //
 // The object is written with one socket per line, so it is both valid JSON
 // and friendly to grep and diff. Field values:
@@ -35,9 +36,11 @@ const schemaVersion = 1
 //     there is none; owners and warnings are [] when empty, never null.
 //
 // Strings are not sanitized: JSON escapes control characters itself. Invalid
-// UTF-8 bytes become U+FFFD, as encoding/json does; DEL, C1 controls, bidi
-// controls and U+2028/U+2029 are written as \u escapes, so the output is
-// also safe to print on a terminal while decoding to the same strings.
+// UTF-8 bytes become U+FFFD, as encoding/json does; DEL, C1 controls,
+// U+2028/U+2029 and format characters (bidi controls, zero-width
+// characters: what Sanitize escapes) are written as \u escapes, so the
+// output is also safe to print on a terminal while decoding to the same
+// strings.
 // Output is deterministic: sockets and warnings keep their order.
 func JSON(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	if snap == nil {
@@ -165,7 +168,8 @@ func appendAddrJSON(buf []byte, ap netip.AddrPort) []byte {
 }
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD;
-// controls, DEL, C1, bidi controls and U+2028/U+2029 are \u escaped.
+// controls, DEL and what Sanitize escapes as \u (C1, U+2028/U+2029, format
+// characters) are \u escaped, beyond U+FFFF as a surrogate pair.
 func appendJSONString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
@@ -202,8 +206,7 @@ func appendJSONString(buf []byte, s string) []byte {
 		if r == utf8.RuneError && size == 1 {
 			buf = append(buf, `\ufffd`...)
 		} else {
-			buf = append(buf, '\\', 'u',
-				hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			buf = appendJSONRuneEscape(buf, r)
 		}
 		i += size
 		start = i

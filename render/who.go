@@ -317,9 +317,10 @@ func nonNil[T any](s []T) []T {
 }
 
 // terminalSafe rewrites encoding/json output so it is as safe to print on
-// a terminal as appendJSONString's: DEL, C1 and bidi controls become \u
-// escapes. They can only occur inside strings, where an escape decodes to
-// the same character, so the JSON keeps its meaning.
+// a terminal as appendJSONString's: DEL, C1 controls and format characters
+// (bidi, zero-width) become \u escapes. They can only occur inside strings,
+// where an escape decodes to the same character, so the JSON keeps its
+// meaning.
 func terminalSafe(data []byte) []byte {
 	out := make([]byte, 0, len(data))
 	for i := 0; i < len(data); {
@@ -335,7 +336,7 @@ func terminalSafe(data []byte) []byte {
 		}
 		r, size := utf8.DecodeRune(data[i:])
 		if unsafeRune(r, size) && !(r == utf8.RuneError && size == 1) {
-			out = append(out, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			out = appendJSONRuneEscape(out, r)
 		} else {
 			out = append(out, data[i:i+size]...)
 		}
