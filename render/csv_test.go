@@ -16,7 +16,7 @@ import (
 func referenceCSV(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	cw := csv.NewWriter(w)
 	if !opts.NoHeader {
-		if err := cw.Write(csvHeader); err != nil {
+		if err := cw.Write(wantCSVHeader); err != nil {
 			return err
 		}
 	}

@@ -78,15 +78,20 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// eventViews are the event renderings with goldens. columns is the number
+// of table columns a text line has: Proto, Local Address, Foreign Address,
+// State, then Service (unless numeric), PID/Program (with owners) and
+// User, Inode, Recv-Q, Send-Q (extended).
 var eventViews = []struct {
-	name   string
-	render func(io.Writer, *watch.Event, Options) error
-	opts   Options
+	name    string
+	render  func(io.Writer, *watch.Event, Options) error
+	opts    Options
+	columns int
 }{
-	{"events.ndjson", EventJSON, Options{Owners: true}},
-	{"events.txt", EventText, Options{Owners: true}},
-	{"events-numeric.txt", EventText, Options{Numeric: true}},
-	{"events-extended.txt", EventText, Options{Owners: true, Extended: true}},
+	{"events.ndjson", EventJSON, Options{Owners: true}, 0},
+	{"events.txt", EventText, Options{Owners: true}, 6},
+	{"events-numeric.txt", EventText, Options{Numeric: true}, 4},
+	{"events-extended.txt", EventText, Options{Owners: true, Extended: true}, 10},
 }
 
 func TestEventGolden(t *testing.T) {
@@ -282,7 +287,7 @@ func TestEventTextCannotForgeLines(t *testing.T) {
 		}
 		// Fixed fields: time, kind, then the table's columns, then
 		// "state A->B owners C->D".
-		want := 2 + len(tableColumns(opts)) + 4
+		want := 2 + v.columns + 4
 		if got := strings.Fields(string(out)); len(got) != want {
 			t.Errorf("%s: %d fields, want %d: %q", v.name, len(got), want, got)
 		}
@@ -430,6 +435,21 @@ func FuzzEventJSON(f *testing.F) {
 		if we.Event != ev.Kind.String() || (ev.Kind == watch.Changed) != (we.Changes != nil) {
 			t.Fatalf("event %q, changes %v for %v", we.Event, we.Changes, ev.Kind)
 		}
+		// The names decode to what they were, each invalid UTF-8 byte as
+		// U+FFFD.
+		var ws wireSocketV1
+		if err := json.Unmarshal(we.Socket, &ws); err != nil {
+			t.Fatal(err)
+		}
+		valid := string([]rune(process))
+		wantUser := valid
+		if ev.Socket.UID < 0 {
+			wantUser = "" // no user
+		}
+		if len(ws.Owners) != 2 || ws.Owners[0].Process != valid || ws.Owners[1].Process != string([]rune(process+process)) ||
+			ws.User != wantUser {
+			t.Fatalf("process %q decodes to owners %+v, user %q", process, ws.Owners, ws.User)
+		}
 	})
 }
 
@@ -439,7 +459,11 @@ func FuzzEventText(f *testing.F) {
 	f.Add("\xff\xfe\u2028\u202e\x85", "a\x00b", uint8(2), uint8(1), uint8(0x87), uint8(200), -1)
 	f.Fuzz(func(t *testing.T, process, zone string, kind, changed, state, oldState uint8, pid int) {
 		ev := fuzzEvent(process, zone, kind, changed, state, oldState, pid)
-		for _, opts := range []Options{{Owners: true, Extended: true}, {Numeric: true}} {
+		for _, view := range []struct {
+			opts    Options
+			columns int // as in eventViews
+		}{{Options{Owners: true, Extended: true}, 10}, {Options{Numeric: true}, 4}} {
+			opts := view.opts
 			opts.Services = fakeServices{"tcp": {80: process}}
 			opts.UserName = func(int) string { return process }
 			var buf bytes.Buffer
@@ -458,7 +482,7 @@ func FuzzEventText(f *testing.F) {
 				t.Fatalf("not exactly one line: %q", out)
 			}
 			checkTerminalSafe(t, out)
-			want := 2 + len(tableColumns(opts))
+			want := 2 + view.columns
 			if ev.Kind == watch.Changed {
 				if ev.Changed&watch.StateChange != 0 {
 					want += 2

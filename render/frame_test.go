@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"net/netip"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -121,8 +120,7 @@ func checkFrame(t testing.TB, fr Frame, o FrameOptions) {
 			t.Fatalf("%dx%d: line %d is %d cells wide: %q", o.Width, o.Height, i, got, line)
 		}
 		for _, r := range plain {
-			if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e ||
-				r >= 0x2066 && r <= 0x2069 || r == 0x2028 || r == 0x2029 {
+			if terminalUnsafe(r) {
 				t.Fatalf("%dx%d: raw control %U in line %d: %q", o.Width, o.Height, r, i, line)
 			}
 		}
@@ -292,51 +290,46 @@ func manyRows(n int) []watch.Row {
 	return rows
 }
 
-// TestWatchFrameSortLikeSort checks that every sort key orders rows as
-// Sort orders the same sockets.
-func TestWatchFrameSortLikeSort(t *testing.T) {
-	rows := manyRows(3000)
-	mixed := readTestSnapshot(t, "testdata/mixed.json")
-	for _, s := range mixed.Sockets {
-		rows = append(rows, watch.Row{Socket: s, Mark: watch.Gone})
+// TestWatchFrameSort checks that the frame shows rows in the orders
+// written out by hand for Sort (wantOrders), closed rows among the others,
+// and keeps the rows' order for no key or an unknown one.
+func TestWatchFrameSort(t *testing.T) {
+	socks := orderSockets()
+	rows := make([]watch.Row, len(socks))
+	for i := range socks {
+		rows[i] = watch.Row{Socket: socks[i], Mark: watch.Mark(i % 4)}
 	}
-	for name, k := range sortKeys {
-		if k == sortDefault {
+	// The rows as the frame draws them, in the rows' order (key "").
+	o := FrameOptions{Options: Options{Owners: true, Extended: true, Services: orderServices},
+		Width: 200, Height: 4 + len(rows)}
+	lines := strings.Split(WatchFrame(rows, o, time.Time{}).Text, "\n")[3 : 3+len(rows)]
+	letters := func(text string) string {
+		var b strings.Builder
+		for _, line := range strings.Split(text, "\n")[3 : 3+len(rows)] {
+			j := slices.Index(lines, line)
+			if j < 0 {
+				t.Fatalf("line %q is no row's", line)
+			}
+			b.WriteByte(byte('a' + j))
+		}
+		return b.String()
+	}
+	for key, want := range wantOrders {
+		if key == "" {
 			continue
 		}
-		t.Run(name, func(t *testing.T) {
-			idx := make([]int, len(rows))
-			for i := range idx {
-				idx[i] = i
-			}
-			sortRowIndex(rows, idx, k, testServices)
-			got := make([]collector.Socket, len(idx))
-			want := make([]collector.Socket, len(rows))
-			for i, j := range idx {
-				got[i] = rows[j].Socket
-				want[i] = rows[i].Socket
-			}
-			if err := Sort(want, name, testServices); err != nil {
-				t.Fatal(err)
-			}
-			for i := range got {
-				if !reflect.DeepEqual(got[i], want[i]) {
-					t.Fatalf("row %d: %+v, Sort has %+v", i, got[i], want[i])
-				}
-			}
-		})
+		o.Sort = key
+		if got := letters(WatchFrame(rows, o, time.Time{}).Text); got != want {
+			t.Errorf("sort %q: rows %s, want %s", key, got, want)
+		}
 	}
 
 	// The default keeps the rows' order; an unknown key too.
 	for _, key := range []string{"", "nonsense"} {
-		small := rows[:50]
-		o := FrameOptions{Width: 100, Height: 54, Sort: key}
-		fr := WatchFrame(small, o, time.Time{})
-		lines := strings.Split(fr.Text, "\n")[3:53]
-		for i, line := range lines {
-			if want := FormatAddr(small[i].Socket.Local); !strings.Contains(line, " "+want+" ") {
-				t.Fatalf("sort %q: line %d is %q, want the row of %s", key, i, line, want)
-			}
+		o.Sort = key
+		fr := WatchFrame(rows, o, time.Time{})
+		if got := letters(fr.Text); got != "abcdefgh" {
+			t.Errorf("sort %q: rows %s, want abcdefgh", key, got)
 		}
 		if strings.Contains(fr.Text, "sort:") {
 			t.Errorf("sort %q shows a sort key:\n%s", key, fr.Text)
@@ -412,48 +405,97 @@ func TestWatchFrameWide(t *testing.T) {
 	}
 }
 
-// FuzzWatchFrame checks the frame's invariants for any size, filter and
-// process name.
+// fuzzStringMax bounds the strings FuzzWatchFrame gives the frame. A
+// frame's cost grows with its text, and for an interesting input Go's
+// minimizer tries on the order of n*n candidates per string of n bytes: a
+// 935-byte filter (testdata/fuzz/FuzzWatchFrame/long-filter) kept a worker
+// minimizing for the whole default budget of a minute, the run showed
+// 0 execs/s, and a -fuzztime ending meanwhile could fail with "context
+// deadline exceeded". Bytes past the bound add no coverage, so the
+// minimizer cuts them in a few tries, and 128 bytes are wider than any
+// name the system gives and than the filter the view lets one type.
+const fuzzStringMax = 128
+
+// fuzzFrameCase is FuzzWatchFrame's input made into rows and options: the
+// recorded rows plus one made of the fuzzed name, as process, zone,
+// service and user name.
+func fuzzFrameCase(rows []watch.Row, width, height int, filter, process string, scroll int, flags uint16) ([]watch.Row, FrameOptions) {
+	filter = filter[:min(len(filter), fuzzStringMax)]
+	process = process[:min(len(process), fuzzStringMax)]
+	width, height = width%400, height%200
+	sorts := []string{"", "proto", "local", "remote", "state", "service", "pid", "process",
+		"user", "inode", "port", "rport", "recv-q", "send-q", " PID ", "nonsense"}
+	rs := append(slices.Clone(rows), watch.Row{Socket: collector.Socket{
+		Proto: collector.ProtoTCP, Family: collector.FamilyIPv6, State: collector.State(flags >> 8),
+		Local:  netip.AddrPortFrom(netip.MustParseAddr("fe80::1").WithZone(process), 80),
+		Remote: netip.MustParseAddrPort("[::1]:5000"), UID: 7,
+		Owners: []collector.Owner{{PID: scroll, Process: process, FD: 1}},
+	}, Mark: watch.Mark((flags >> 12) % 4)})
+	o := FrameOptions{
+		Options: Options{
+			Owners:   flags&1 != 0,
+			Extended: flags&2 != 0,
+			Numeric:  flags&4 != 0,
+			Services: fakeServices{"tcp": {80: process, 22: "ssh"}},
+			UserName: func(int) string { return process },
+		},
+		Width: width, Height: height,
+		Color:         flags&8 != 0,
+		Sort:          sorts[int(flags>>4)%len(sorts)],
+		Filter:        filter,
+		ListeningOnly: flags&0x100 != 0,
+		Scroll:        scroll,
+		Paused:        flags&0x200 != 0,
+		Interval:      time.Duration(scroll),
+		Help:          flags&0x400 != 0,
+		Editing:       flags&0x800 != 0,
+	}
+	return rs, o
+}
+
+// TestFuzzWatchFrameBoundsInput checks that the input that stalled the
+// fuzzer reaches the frame bounded: the frame's work, and the minimizer's,
+// no longer grows with the length the fuzzer gives.
+func TestFuzzWatchFrameBoundsInput(t *testing.T) {
+	rows, _ := trackerRows(t, 4)
+	long := strings.Repeat("\xbd\u07bds[m\x1e", 100)
+	rs, o := fuzzFrameCase(rows, -75, 1, long, long, -51, 326)
+	if len(o.Filter) != fuzzStringMax {
+		t.Errorf("filter of %d bytes reaches the frame, want %d", len(o.Filter), fuzzStringMax)
+	}
+	last := rs[len(rs)-1].Socket
+	for what, n := range map[string]int{
+		"process": len(last.Owners[0].Process),
+		"zone":    len(last.Local.Addr().Zone()),
+		"service": len(o.Services.Name("tcp", 80)),
+		"user":    len(o.UserName(7)),
+	} {
+		if n != fuzzStringMax {
+			t.Errorf("%s of %d bytes reaches the frame, want %d", what, n, fuzzStringMax)
+		}
+	}
+}
+
+// FuzzWatchFrame checks the frame's invariants (see checkFrame) for any
+// size, filter and process name, and that it shows every row when nothing
+// filters them.
 func FuzzWatchFrame(f *testing.F) {
 	f.Add(80, 24, "ssh", "nginx", 0, uint16(0))
 	f.Add(50, 8, "", "evil\n\x1b[31mtcp\x07\r", 3, uint16(0xffff))
 	f.Add(1, 1, "\x1b", "日本語\u202e\x85\xff", -7, uint16(0x155))
 	f.Add(-3, 100, "  a  B ", "", 1<<40, uint16(0x2aa))
+	f.Add(120, 30, "\u200e", "x\u200fy\u200b\U000e0041", 2, uint16(0x73))
 	rows, now := trackerRows(f, 4)
-	var sorts []string
-	for k := range sortKeys {
-		sorts = append(sorts, k)
-	}
-	slices.Sort(sorts)
-	sorts = append(sorts, "nonsense")
 	f.Fuzz(func(t *testing.T, width, height int, filter, process string, scroll int, flags uint16) {
-		width, height = width%400, height%200
-		rs := append(slices.Clone(rows), watch.Row{Socket: collector.Socket{
-			Proto: collector.ProtoTCP, Family: collector.FamilyIPv6, State: collector.State(flags >> 8),
-			Local:  netip.AddrPortFrom(netip.MustParseAddr("fe80::1").WithZone(process), 80),
-			Remote: netip.MustParseAddrPort("[::1]:5000"), UID: 7,
-			Owners: []collector.Owner{{PID: scroll, Process: process, FD: 1}},
-		}, Mark: watch.Mark((flags >> 12) % 4)})
-		o := FrameOptions{
-			Options: Options{
-				Owners:   flags&1 != 0,
-				Extended: flags&2 != 0,
-				Numeric:  flags&4 != 0,
-				Services: fakeServices{"tcp": {80: process, 22: "ssh"}},
-				UserName: func(int) string { return process },
-			},
-			Width: width, Height: height,
-			Color:         flags&8 != 0,
-			Sort:          sorts[int(flags>>4)%len(sorts)],
-			Filter:        filter,
-			ListeningOnly: flags&0x100 != 0,
-			Scroll:        scroll,
-			Paused:        flags&0x200 != 0,
-			Interval:      time.Duration(scroll),
-			Help:          flags&0x400 != 0,
-			Editing:       flags&0x800 != 0,
+		rs, o := fuzzFrameCase(rows, width, height, filter, process, scroll, flags)
+		fr := WatchFrame(rs, o, now)
+		checkFrame(t, fr, o)
+		if fr.Shown > len(rs) {
+			t.Fatalf("%d rows shown of %d", fr.Shown, len(rs))
 		}
-		checkFrame(t, WatchFrame(rs, o, now), o)
+		if o.Filter == "" && !o.ListeningOnly && fr.Shown != len(rs) {
+			t.Fatalf("no filter: %d rows shown of %d", fr.Shown, len(rs))
+		}
 	})
 }
 

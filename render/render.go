@@ -1,8 +1,9 @@
 // Package render turns a collector.Snapshot into what portwatch prints: an
-// aligned table like netstat's, JSON (schema version 1, see DESIGN.md section
-// 2), CSV with the JSON's columns, and a summary of counts like ss -s. It also
-// reads that JSON back (ReadJSON), sorts sockets (Sort) and makes strings that
-// came from the system safe to print on a terminal (Sanitize).
+// aligned table like netstat's, JSON (schema version 1: see JSON, and the
+// README's "JSON (schema version 1)"), CSV with the JSON's columns, and a
+// summary of counts like ss -s. It also reads that JSON back (ReadJSON),
+// sorts sockets (Sort) and makes strings that came from the system safe to
+// print on a terminal (Sanitize).
 //
 // Nothing here reads flags, the environment or the terminal: the CLI passes
 // Options and an io.Writer.

@@ -119,18 +119,16 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// checkTerminalSafe fails when out holds a raw control byte other than the
-// line ends, DEL, a C1 control, a bidi control or invalid UTF-8.
+// checkTerminalSafe fails when out holds invalid UTF-8 or a raw control
+// other than the line ends, a format character (bidi, zero-width) or a
+// line or paragraph separator.
 func checkTerminalSafe(t *testing.T, out []byte) {
 	t.Helper()
 	if !utf8.Valid(out) {
 		t.Errorf("output is not valid UTF-8")
 	}
 	for i, r := range string(out) {
-		switch {
-		case r == '\n':
-		case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f,
-			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		if r != '\n' && terminalUnsafe(r) {
 			t.Errorf("raw control %U at byte %d of output:\n%s", r, i, out)
 		}
 	}
@@ -186,14 +184,22 @@ func TestCSVOneRecordPerLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(recs[0], csvHeader) {
-		t.Errorf("header %q", recs[0])
+	if !reflect.DeepEqual(recs[0], wantCSVHeader) {
+		t.Errorf("header %q, want %q", recs[0], wantCSVHeader)
 	}
 	for i, rec := range recs[1:] {
-		if len(rec) != len(csvHeader) {
-			t.Errorf("record %d has %d fields", i, len(rec))
+		if len(rec) != 18 {
+			t.Errorf("record %d has %d fields, want 18", i, len(rec))
 		}
 	}
+}
+
+// wantCSVHeader is the CSV header and the JSON socket fields, in the order
+// JSON documents them.
+var wantCSVHeader = []string{
+	"proto", "family", "local_addr", "local_port", "remote_addr", "remote_port",
+	"state", "uid", "user", "inode", "recv_q", "send_q",
+	"local_service", "remote_service", "pid", "process", "owners", "owner_unknown",
 }
 
 // TestCSVColumnsMatchJSON checks that the CSV columns are the JSON socket
@@ -212,8 +218,11 @@ func TestCSVColumnsMatchJSON(t *testing.T) {
 			keys = append(keys, k)
 		}
 	}
-	if !reflect.DeepEqual(keys, csvHeader) {
-		t.Errorf("JSON socket fields %q\nCSV header        %q", keys, csvHeader)
+	if !reflect.DeepEqual(keys, wantCSVHeader) {
+		t.Errorf("JSON socket fields %q\nwant              %q", keys, wantCSVHeader)
+	}
+	if !reflect.DeepEqual(csvHeader, wantCSVHeader) {
+		t.Errorf("CSV header %q\nwant       %q", csvHeader, wantCSVHeader)
 	}
 }
 
@@ -444,6 +453,57 @@ func TestJSONAllBytes(t *testing.T) {
 	}
 	if back.Host != want || back.Warnings[0] != want {
 		t.Errorf("host or warning changed: %q %q", back.Host, back.Warnings)
+	}
+}
+
+// TestJSONFormatCharacters checks that JSON escapes bidi marks, zero-width
+// and tag characters, those beyond U+FFFF as surrogate pairs, and that they
+// read back as they were.
+func TestJSONFormatCharacters(t *testing.T) {
+	name := "a\u200eb\u200f\u061c\u200b\ufeff\U000e0041\U0001d173z"
+	snap := &collector.Snapshot{
+		Host: name,
+		Sockets: []collector.Socket{{
+			Proto: collector.ProtoTCP, Family: collector.FamilyIPv4, State: collector.StateListen, UID: -1,
+			Local:  netip.MustParseAddrPort("127.0.0.1:1"),
+			Owners: []collector.Owner{{PID: 1, Process: name, FD: 3}},
+		}},
+	}
+	var buf bytes.Buffer
+	if err := JSON(&buf, snap, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	checkTerminalSafe(t, buf.Bytes())
+	want := `"a\u200eb\u200f\u061c\u200b\ufeff\udb40\udc41\ud834\udd73z"`
+	if !strings.Contains(buf.String(), `"host":`+want) {
+		t.Errorf("host written as\n%s\nwant %s", buf.String(), want)
+	}
+	back, err := ReadJSON(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Host != name || back.Sockets[0].Owners[0].Process != name {
+		t.Errorf("read back %q and %q, want %q", back.Host, back.Sockets[0].Owners[0].Process, name)
+	}
+}
+
+// TestTerminalSafeFormatCharacters checks the rewrite of encoding/json
+// output (who, audit): format characters become escapes that decode to the
+// same string.
+func TestTerminalSafeFormatCharacters(t *testing.T) {
+	name := "x\u200e\u202e\u2066\u00ad\U000e0001\x7f\u0085y"
+	data, err := json.Marshal(map[string]string{"name": name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := terminalSafe(data)
+	checkTerminalSafe(t, out)
+	if want := `{"name":"x\u200e\u202e\u2066\u00ad\udb40\udc01\u007f\u0085y"}`; string(out) != want {
+		t.Errorf("terminalSafe(%s) = %s, want %s", data, out, want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(out, &back); err != nil || back["name"] != name {
+		t.Errorf("decodes to %q (%v), want %q", back["name"], err, name)
 	}
 }
 

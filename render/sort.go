@@ -1,10 +1,7 @@
 package render
 
 import (
-	"cmp"
 	"fmt"
-	"math"
-	"slices"
 	"strings"
 
 	"github.com/portwatch/portwatch/collector"
@@ -57,6 +54,13 @@ type sortVal struct {
 	missing bool // no value (no owner, no service name, ...): sorts last
 }
 
+// parseSortKey returns the sort key named key, case insensitive and
+// without surrounding spaces, and whether there is one.
+func parseSortKey(key string) (sortKey, bool) {
+	k, ok := sortKeys[strings.ToLower(strings.TrimSpace(key))]
+	return k, ok
+}
+
 // Sort sorts socks in place, ascending by key, then by the default order:
 // proto, family, local address, local port, remote address, remote port,
 // inode. Equal sockets keep their order (the sort is stable), so the result
@@ -72,78 +76,23 @@ type sortVal struct {
 // name, unknown uid, inode 0) sort last.
 //
 // Sort packs one fixed-size key per socket, sorts the keys and moves the
-// sockets into their places. It allocates a few times per call, never per
-// socket: the keys, 24 to 48 bytes per socket for a usual host, and for the
-// state, service and process keys up to 32 bytes per socket more.
+// sockets into their places (see sortkey.go). It allocates a few times per
+// call, never per socket: the keys, 24 to 48 bytes per socket for a usual
+// host, and for the state, service and process keys up to 32 bytes per
+// socket more.
 func Sort(socks []collector.Socket, key string, svc ServiceNamer) error {
-	k, ok := sortKeys[strings.ToLower(strings.TrimSpace(key))]
+	k, ok := parseSortKey(key)
 	if !ok {
 		return fmt.Errorf("unknown sort key %q (accepted: %s)", key, SortKeysAccepted)
 	}
-	if len(socks) < 2 {
-		return nil
-	}
-	if k == sortProto {
-		// proto, then family, is how the default order starts.
-		k = sortDefault
-	}
-	if uint64(len(socks)) > math.MaxUint32 {
-		sortCompare(socks, k, svc)
-		return nil
-	}
-	sortPacked(socks, k, svc)
+	sortPacked(socks, k, svc, nil)
 	return nil
 }
 
-// sortCompare is Sort by comparing sockets: the definition of the order,
-// which sortPacked must reproduce. It allocates a copy of socks.
-func sortCompare(socks []collector.Socket, k sortKey, svc ServiceNamer) {
-	n := len(socks)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	var cmpKey func(a, b int) int
-	switch k {
-	case sortDefault:
-		cmpKey = func(a, b int) int { return 0 }
-	case sortLocal:
-		cmpKey = func(a, b int) int { return socks[a].Local.Compare(socks[b].Local) }
-	case sortRemote:
-		cmpKey = func(a, b int) int { return socks[a].Remote.Compare(socks[b].Remote) }
-	default:
-		vals := make([]sortVal, n)
-		for i := range socks {
-			vals[i] = sortValue(&socks[i], k, svc)
-		}
-		cmpKey = func(a, b int) int {
-			va, vb := &vals[a], &vals[b]
-			if va.missing != vb.missing {
-				if va.missing {
-					return 1
-				}
-				return -1
-			}
-			if c := cmp.Compare(va.num, vb.num); c != 0 {
-				return c
-			}
-			return strings.Compare(va.str, vb.str)
-		}
-	}
-	slices.SortFunc(idx, func(a, b int) int {
-		if c := cmpKey(a, b); c != 0 {
-			return c
-		}
-		if c := compareDefault(&socks[a], &socks[b]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
-	sorted := make([]collector.Socket, n)
-	for i, j := range idx {
-		sorted[i] = socks[j]
-	}
-	copy(socks, sorted)
+// sortIndex sorts idx as Sort sorts socks by key k, where idx[n] names
+// socks[n] (a row of the caller's), and leaves socks alone.
+func sortIndex(socks []collector.Socket, idx []int, k sortKey, svc ServiceNamer) {
+	sortPacked(socks, k, svc, idx)
 }
 
 // sortValue computes socket s's value of key k.
@@ -180,22 +129,4 @@ func sortValue(s *collector.Socket, k sortKey, svc ServiceNamer) sortVal {
 		return sortVal{num: uint64(s.SendQ)}
 	}
 	return sortVal{}
-}
-
-// compareDefault is the default order: proto, family, local address, local
-// port, remote address, remote port, inode.
-func compareDefault(a, b *collector.Socket) int {
-	if c := cmp.Compare(a.Proto, b.Proto); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Family, b.Family); c != 0 {
-		return c
-	}
-	if c := a.Local.Compare(b.Local); c != 0 {
-		return c
-	}
-	if c := a.Remote.Compare(b.Remote); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Inode, b.Inode)
 }

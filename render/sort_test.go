@@ -92,46 +92,109 @@ func TestSortKeys(t *testing.T) {
 	}
 }
 
-func TestSortOrders(t *testing.T) {
-	socks := makeSockets(3000, 3)
-	check := func(key string, less func(a, b *collector.Socket) bool) {
-		t.Helper()
-		s := slices.Clone(socks)
-		if err := Sort(s, key, benchServices); err != nil {
-			t.Fatal(err)
+// orderSockets are eight sockets, a to h, whose order under every key is
+// written out by hand in wantOrders.
+//
+//	a tcp  10.0.0.2:22         0.0.0.0:0           LISTEN       uid 0     inode 500  812/sshd        q 0/0
+//	b tcp  10.0.0.1:40000      192.168.1.5:443     ESTABLISHED  uid 1000  inode 300  4242/curl,99/bash  q 5/10
+//	c tcp6 [2001:db8::1]:8080  [::]:0              LISTEN       uid -1    inode 0    (permission)    q 0/7
+//	d udp  0.0.0.0:53          0.0.0.0:0           UNCONN       uid 101   inode 200  600/systemd-resolve q 1/0
+//	e tcp  10.0.0.1:40001      192.168.1.5:80      TIME_WAIT    uid 0     inode 0    (kernel)        q 0/0
+//	f udp6 [fe80::1%eth0]:546  [::]:0              UNCONN       uid 0     inode 100  700/dhclient    q 0/3
+//	g tcp  10.0.0.1:40000      192.168.1.5:443     ESTABLISHED  uid 1000  inode 301  4243/curl       q 0/0
+//	h tcp  127.0.0.1:5555      127.0.0.1:6666      ESTABLISHED  uid 1000  inode 400  5000/Xorg       q 0/10
+func orderSockets() []collector.Socket {
+	sock := func(p collector.Proto, f collector.Family, local, remote string, st collector.State,
+		uid int, inode uint64, recvQ, sendQ uint32, owners ...collector.Owner) collector.Socket {
+		return collector.Socket{Proto: p, Family: f, Local: netip.MustParseAddrPort(local),
+			Remote: netip.MustParseAddrPort(remote), State: st, UID: uid, Inode: inode,
+			RecvQ: recvQ, SendQ: sendQ, Owners: owners}
+	}
+	tcp, udp := collector.ProtoTCP, collector.ProtoUDP
+	v4, v6 := collector.FamilyIPv4, collector.FamilyIPv6
+	return []collector.Socket{
+		sock(tcp, v4, "10.0.0.2:22", "0.0.0.0:0", collector.StateListen, 0, 500, 0, 0, collector.Owner{PID: 812, Process: "sshd"}),
+		sock(tcp, v4, "10.0.0.1:40000", "192.168.1.5:443", collector.StateEstablished, 1000, 300, 5, 10,
+			collector.Owner{PID: 4242, Process: "curl"}, collector.Owner{PID: 99, Process: "bash"}),
+		sock(tcp, v6, "[2001:db8::1]:8080", "[::]:0", collector.StateListen, -1, 0, 0, 7),
+		sock(udp, v4, "0.0.0.0:53", "0.0.0.0:0", collector.StateClose, 101, 200, 1, 0, collector.Owner{PID: 600, Process: "systemd-resolve"}),
+		sock(tcp, v4, "10.0.0.1:40001", "192.168.1.5:80", collector.StateTimeWait, 0, 0, 0, 0),
+		sock(udp, v6, "[fe80::1%eth0]:546", "[::]:0", collector.StateClose, 0, 100, 0, 3, collector.Owner{PID: 700, Process: "dhclient"}),
+		sock(tcp, v4, "10.0.0.1:40000", "192.168.1.5:443", collector.StateEstablished, 1000, 301, 0, 0, collector.Owner{PID: 4243, Process: "curl"}),
+		sock(tcp, v4, "127.0.0.1:5555", "127.0.0.1:6666", collector.StateEstablished, 1000, 400, 0, 10, collector.Owner{PID: 5000, Process: "Xorg"}),
+	}
+}
+
+// orderServices names the ports of orderSockets: h has no name.
+var orderServices = fakeServices{
+	"tcp": {22: "ssh", 80: "http", 443: "https", 8080: "http-alt"},
+	"udp": {53: "domain", 546: "dhcpv6-client"},
+}
+
+// wantOrders is the order of orderSockets under each key, worked out by
+// hand from Sort's documentation: the key, then the default order (proto,
+// family, local, remote, inode), missing values last.
+var wantOrders = map[string]string{
+	"":        "bgeahcdf",
+	"proto":   "bgeahcdf",
+	"local":   "dbgeahcf", // 0.0.0.0 < 10.0.0.1 < 10.0.0.2 < 127.0.0.1 < 2001:db8::1 < fe80::1
+	"remote":  "adhebgcf",
+	"state":   "bghacedf",
+	"service": "fdecbgah", // dhcpv6-client domain http http-alt https ssh, then none
+	"pid":     "bdfaghec", // 99 600 700 812 4243 5000, then no owner
+	"process": "hbgfadec", // Xorg bash curl dhclient sshd systemd-resolve
+	"user":    "eafdbghc", // 0 0 0 101 1000 1000 1000, then unknown
+	"inode":   "fdbghaec", // 100 200 300 301 400 500, then 0
+	"port":    "adfhcbge", // 22 53 546 5555 8080 40000 40000 40001
+	"rport":   "acdfebgh", // 0 0 0 0 80 443 443 6666
+	"recv-q":  "geahcfdb",
+	"send-q":  "geadfcbh",
+}
+
+// sortedLetters returns the letters of orderSockets in the order of got.
+func sortedLetters(t *testing.T, got []collector.Socket) string {
+	t.Helper()
+	orig := orderSockets()
+	var b strings.Builder
+	for i := range got {
+		j := slices.IndexFunc(orig, func(s collector.Socket) bool { return reflect.DeepEqual(s, got[i]) })
+		if j < 0 {
+			t.Fatalf("socket %+v is not one of orderSockets", got[i])
 		}
-		for i := 1; i < len(s); i++ {
-			if less(&s[i], &s[i-1]) {
-				t.Fatalf("Sort(%q): socket %d %+v before %d %+v", key, i-1, s[i-1], i, s[i])
+		b.WriteByte(byte('a' + j))
+	}
+	return b.String()
+}
+
+// TestSortOrders checks every key against the orders written out by hand,
+// from every starting order.
+func TestSortOrders(t *testing.T) {
+	keys := strings.Split(SortKeysAccepted, ", ")
+	if len(keys) != 13 {
+		t.Fatalf("SortKeysAccepted lists %d keys, want 13: %q", len(keys), SortKeysAccepted)
+	}
+	for _, key := range append(keys, "") {
+		want, ok := wantOrders[key]
+		if !ok {
+			t.Fatalf("no expected order for key %q", key)
+		}
+		for _, seed := range []uint64{0, 1, 2, 3} {
+			socks := orderSockets()
+			if seed > 0 {
+				rand.New(rand.NewPCG(seed, 9)).Shuffle(len(socks), func(i, j int) { socks[i], socks[j] = socks[j], socks[i] })
+			}
+			if err := Sort(socks, key, orderServices); err != nil {
+				t.Fatal(err)
+			}
+			if got := sortedLetters(t, socks); got != want {
+				t.Errorf("Sort(%q) from shuffle %d: %s, want %s", key, seed, got, want)
 			}
 		}
 	}
-	check("", func(a, b *collector.Socket) bool { return compareDefault(a, b) < 0 })
-	check("port", func(a, b *collector.Socket) bool { return a.Local.Port() < b.Local.Port() })
-	check("rport", func(a, b *collector.Socket) bool { return a.Remote.Port() < b.Remote.Port() })
-	check("send-q", func(a, b *collector.Socket) bool { return a.SendQ < b.SendQ })
-	check("local", func(a, b *collector.Socket) bool { return a.Local.Compare(b.Local) < 0 })
-	check("remote", func(a, b *collector.Socket) bool { return a.Remote.Compare(b.Remote) < 0 })
-	check("state", func(a, b *collector.Socket) bool { return a.StateName() < b.StateName() })
-	check("pid", func(a, b *collector.Socket) bool {
-		if len(a.Owners) == 0 || len(b.Owners) == 0 {
-			return len(a.Owners) > 0 && len(b.Owners) == 0 // owned first
-		}
-		return a.Owners[0].PID < b.Owners[0].PID
-	})
-	check("inode", func(a, b *collector.Socket) bool {
-		if a.Inode == 0 || b.Inode == 0 {
-			return a.Inode != 0 && b.Inode == 0 // 0 last
-		}
-		return a.Inode < b.Inode
-	})
-	check("service", func(a, b *collector.Socket) bool {
-		na, nb := serviceName(a, benchServices), serviceName(b, benchServices)
-		if na == "" || nb == "" {
-			return na != "" && nb == ""
-		}
-		return na < nb
-	})
+	socks := orderSockets()
+	if err := Sort(socks, " PID ", orderServices); err != nil || sortedLetters(t, socks) != wantOrders["pid"] {
+		t.Errorf("Sort(\" PID \") = %s (%v), want the order of pid", sortedLetters(t, socks), err)
+	}
 }
 
 // TestSortStable checks that sockets equal in every sorted field keep their

@@ -11,7 +11,7 @@ import (
 	"github.com/portwatch/portwatch/collector"
 )
 
-// Sort's fast path. Each socket gets one fixed-size key, a string of bits
+// How Sort sorts. Each socket gets one fixed-size key, a string of bits
 // compared as unsigned words: the fields the order compares, most
 // significant first, and last the socket's index, which makes every key
 // distinct (so the sort is stable) and tells where the socket came from.
@@ -27,6 +27,8 @@ import (
 // function call per step, no second buffer); then the sockets are moved
 // into place along the cycles of the permutation, so the only memory Sort
 // takes is the keys (and, for string keys, a hash table of the strings).
+// The live view sorts the same keys but moves its row indexes instead
+// (sortIndex).
 
 // Fields of a sort key.
 const (
@@ -102,23 +104,31 @@ type keyPlan struct {
 	strs   stringRanks
 }
 
-// sortPacked sorts socks by packed keys: the same order as sortCompare.
-func sortPacked(socks []collector.Socket, k sortKey, svc ServiceNamer) {
+// sortPacked sorts socks by key k, in place; or, when idx is not nil, it
+// leaves socks alone and puts idx, whose idx[n] belongs to socks[n], in
+// the sorted order.
+func sortPacked(socks []collector.Socket, k sortKey, svc ServiceNamer, idx []int) {
+	if len(socks) < 2 {
+		return
+	}
+	if k == sortProto {
+		k = sortDefault // proto, then family, is how the default order starts
+	}
 	p := keyPlan{k: k, svc: svc, fields: keyFields(k)}
 	p.measure(socks)
 	switch {
 	case p.words <= 1:
-		sortByKeys[[1]uint64](socks, &p)
+		sortByKeys[[1]uint64](socks, idx, &p)
 	case p.words <= 2:
-		sortByKeys[[2]uint64](socks, &p)
+		sortByKeys[[2]uint64](socks, idx, &p)
 	case p.words <= 3:
-		sortByKeys[[3]uint64](socks, &p)
+		sortByKeys[[3]uint64](socks, idx, &p)
 	case p.words <= 4:
-		sortByKeys[[4]uint64](socks, &p)
+		sortByKeys[[4]uint64](socks, idx, &p)
 	case p.words <= 6:
-		sortByKeys[[6]uint64](socks, &p)
+		sortByKeys[[6]uint64](socks, idx, &p)
 	default:
-		sortByKeys[[maxKeyWords]uint64](socks, &p)
+		sortByKeys[[maxKeyWords]uint64](socks, idx, &p)
 	}
 }
 
@@ -322,8 +332,8 @@ func compareKeys[K keyWords](a, b K) int {
 }
 
 // sortByKeys packs a key of type K per socket, sorts the keys and moves
-// the sockets into place.
-func sortByKeys[K keyWords](socks []collector.Socket, p *keyPlan) {
+// the sockets into place, or idx when it is not nil.
+func sortByKeys[K keyWords](socks []collector.Socket, idx []int, p *keyPlan) {
 	keys := make([]K, len(socks))
 	for i := range socks {
 		packKey(p, &keys[i], &socks[i], i)
@@ -340,54 +350,52 @@ func sortByKeys[K keyWords](socks []collector.Socket, p *keyPlan) {
 	}
 	radixSortKeys(keys, 0)
 
-	// The socket keys[j] came from belongs at j. Keep those indexes in a
-	// compact array of uint32 laid over the start of keys (index j in the
-	// half word j of the keys' words, written after keys[j] is read), then
-	// follow each cycle of the permutation, marking done places with their
-	// own index.
+	// The element keys[j] came from belongs at j. Keep those indexes in
+	// the words of keys, index j in word j (written after keys[j], which
+	// holds word j or a later one, is read), then move the elements.
 	for j := range keys {
 		setPermIndex(keys, j, keyIndex(p, keys[j]))
 	}
-	for i := range keys {
+	if idx != nil {
+		permute(keys, idx)
+	} else {
+		permute(keys, socks)
+	}
+}
+
+// permute moves xs[permIndex(keys, j)] to xs[j] for every j, following
+// each cycle of the permutation and marking done places with their own
+// index.
+func permute[K keyWords, T any](keys []K, xs []T) {
+	for i := range xs {
 		if permIndex(keys, i) == i {
 			continue
 		}
-		tmp := socks[i]
+		tmp := xs[i]
 		j := i
 		for {
 			from := permIndex(keys, j)
 			setPermIndex(keys, j, j)
 			if from == i {
-				socks[j] = tmp
+				xs[j] = tmp
 				break
 			}
-			socks[j] = socks[from]
+			xs[j] = xs[from]
 			j = from
 		}
 	}
 }
 
-// permIndex returns the uint32 at index j of the array laid over keys.
+// permIndex returns word j of keys, taken as one array of words.
 func permIndex[K keyWords](keys []K, j int) int {
 	var k K
-	q := j / 2
-	w := keys[q/len(k)][q%len(k)]
-	if j%2 == 0 {
-		return int(w >> 32)
-	}
-	return int(uint32(w))
+	return int(keys[j/len(k)][j%len(k)])
 }
 
-// setPermIndex sets the uint32 at index j of the array laid over keys.
+// setPermIndex sets word j of keys, taken as one array of words.
 func setPermIndex[K keyWords](keys []K, j, v int) {
 	var k K
-	q := j / 2
-	w := &keys[q/len(k)][q%len(k)]
-	if j%2 == 0 {
-		*w = *w&(1<<32-1) | uint64(v)<<32
-	} else {
-		*w = *w&^(1<<32-1) | uint64(uint32(v))
-	}
+	keys[j/len(k)][j%len(k)] = uint64(v)
 }
 
 // radixSortKeys sorts keys whose first d bytes (counted from the top of

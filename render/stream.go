@@ -1,15 +1,12 @@
 package render
 
 import (
-	"encoding/binary"
 	"io"
 	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
-	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/portwatch/portwatch/collector"
 )
 
@@ -22,8 +19,9 @@ import (
 // at the end of each line. Widths are display widths as tablewriter measures
 // them: every cell here is sanitized, so a cell of ASCII bytes is as wide as
 // it is long, and any other cell is measured with tablewriter's own
-// twwidth.Width, which follows the same East Asian width setting (taken
-// from RUNEWIDTH_EASTASIAN and the locale) as the tablewriter path.
+// twwidth.Width (displayWidth, in textwidth.go), which follows the same East
+// Asian width setting (taken from RUNEWIDTH_EASTASIAN and the locale) as
+// the tablewriter path.
 
 // streamFlushAt is the buffered size at which streamTable writes.
 const streamFlushAt = 32 << 10
@@ -383,24 +381,6 @@ func (t *tableStreamer) mayBeWide(s *collector.Socket, c tableCol) bool {
 		return true
 	}
 	return false
-}
-
-// displayWidth is the display width of a sanitized cell as tablewriter
-// measures it: its length when it is ASCII (Sanitize leaves no control
-// bytes, so every byte is one column), twwidth.Width otherwise.
-func displayWidth(cell []byte) int {
-	i := 0
-	for ; i+8 <= len(cell); i += 8 {
-		if binary.LittleEndian.Uint64(cell[i:])&0x8080808080808080 != 0 {
-			return twwidth.Width(string(cell))
-		}
-	}
-	for ; i < len(cell); i++ {
-		if cell[i] >= utf8.RuneSelf {
-			return twwidth.Width(string(cell))
-		}
-	}
-	return len(cell)
 }
 
 // isPrintableASCII reports whether s is made of the bytes 0x20-0x7e only,
