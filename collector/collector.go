@@ -159,16 +159,23 @@ func unsupportedOS(goos string) error {
 }
 
 // newSnapshot starts a snapshot of this host taken now from source, and
-// returns it with the function that records a warning in it and passes the
-// warning on to o.Warn.
+// returns it with the function that records a warning of something lost
+// in it (marking it Incomplete) and passes the warning on to o.Warn.
 func (o *Options) newSnapshot(source Source) (*Snapshot, func(string)) {
 	snap := &Snapshot{Time: time.Now(), Source: source}
 	snap.Host, _ = os.Hostname()
 	warn := func(msg string) {
-		snap.Warnings = append(snap.Warnings, msg)
-		if o.Warn != nil {
-			o.Warn(msg)
-		}
+		snap.Incomplete = true
+		o.notice(snap, msg)
 	}
 	return snap, warn
+}
+
+// notice records in snap a warning that loses nothing, such as how the
+// table was read, and passes it on to o.Warn.
+func (o *Options) notice(snap *Snapshot, msg string) {
+	snap.Warnings = append(snap.Warnings, msg)
+	if o.Warn != nil {
+		o.Warn(msg)
+	}
 }

@@ -45,7 +45,7 @@ func (c *linuxCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		snap.Source = SourceNetlink
 		snap.Sockets, err = c.readNetlink(warn)
 		if err != nil {
-			warn(fmt.Sprintf("netlink sock_diag unavailable (%v); reading /proc/net instead", err))
+			c.opts.notice(snap, fmt.Sprintf("netlink sock_diag unavailable (%v); reading /proc/net instead", err))
 			snap.Source = SourceProcfs
 			snap.Sockets, err = c.readProcfs(warn)
 		}
@@ -72,19 +72,25 @@ func (c *linuxCollector) Collect(ctx context.Context) (*Snapshot, error) {
 
 // readNetlink dumps every selected table over one sock_diag socket. Any
 // table that fails makes the whole read fail, so that the caller can fall
-// back to procfs with a consistent source.
+// back to procfs with a consistent source; the warnings of the tables
+// read are given to warn only when the whole read succeeds.
 func (c *linuxCollector) readNetlink(warn func(string)) ([]Socket, error) {
 	d, err := openSockDiag()
 	if err != nil {
 		return nil, err
 	}
 	defer d.close()
+	var pending []string
+	hold := func(msg string) { pending = append(pending, msg) }
 	socks := make([]Socket, 0, c.sizeHint())
 	for _, t := range c.opts.tables() {
-		socks, err = d.dump(Proto(t[0]), Family(t[1]), &c.opts.Filter, socks, warn)
+		socks, err = d.dump(Proto(t[0]), Family(t[1]), &c.opts.Filter, socks, hold)
 		if err != nil {
 			return nil, err
 		}
+	}
+	for _, msg := range pending {
+		warn(msg)
 	}
 	return socks, nil
 }

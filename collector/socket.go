@@ -307,4 +307,9 @@ type Snapshot struct {
 	// Warnings are partial failures: a line that did not parse, a table that
 	// could not be read while others could. A warning is not an error.
 	Warnings []string
+	// Incomplete says some warning lost something: sockets, or owners
+	// that could have been read. A warning that only says how the table
+	// was read (sock_diag unavailable, /proc/net read instead) does not
+	// set it.
+	Incomplete bool
 }

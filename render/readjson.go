@@ -161,6 +161,8 @@ func readJSON(r io.Reader) (*collector.Snapshot, error) {
 	if len(snap.Warnings) == 0 {
 		snap.Warnings = nil
 	}
+	// JSON does not say which warnings lost something: any may have.
+	snap.Incomplete = len(snap.Warnings) > 0
 	if len(wsocks) > 0 {
 		snap.Sockets = make([]collector.Socket, len(wsocks))
 	}

@@ -55,7 +55,7 @@ has a stable id, a severity and a one-line remedy.
 Baselines record the expected listeners by protocol, port, exposure,
 executable and user (never PIDs): --save FILE writes one, --baseline FILE
 reports listeners that are new, missing or changed since. --save refuses
-when the collection had warnings (a table or a process unreadable), which
+when the collection lost something (a table or a process unreadable), which
 would leave listeners out of the baseline; --allow-partial saves anyway.
 
 The rules are data: --print-rules prints them; a rules file (--rules FILE, or
@@ -124,7 +124,7 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if f.save != "" && len(snap.Warnings) > 0 && !f.allowPartial {
+	if f.save != "" && snap.Incomplete && !f.allowPartial {
 		return incompleteSave(f.save, snap.Warnings)
 	}
 	for _, w := range snap.Warnings {
@@ -161,7 +161,7 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	}
 	if saved != nil {
 		partial := ""
-		if len(snap.Warnings) > 0 {
+		if snap.Incomplete {
 			partial = fmt.Sprintf(" (incomplete: the collection had %s, above)", countOf(len(snap.Warnings), "warning"))
 		}
 		fmt.Fprintf(stderr, "portwatch: baseline of %s written to %s%s\n", countOf(len(saved.Listeners), "listener"), render.Sanitize(f.save), partial)

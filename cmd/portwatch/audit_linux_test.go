@@ -881,3 +881,34 @@ func TestAuditSingular(t *testing.T) {
 		t.Errorf("audit --save of one listener: stderr %q, want \"baseline of 1 listener written\"", r.stderr)
 	}
 }
+
+// A warning that loses nothing does not stop --save: strace makes every
+// socket(2) fail as on a kernel without sock_diag, portwatch says it reads
+// /proc/net instead, and the baseline is written in full, not called
+// incomplete.
+func TestAuditSaveAfterProcfsFallback(t *testing.T) {
+	strace := needStrace(t)
+	f, port := listen(t, "tcp4", "127.0.0.1:0")
+	startHolder(t, os.Args[0], []string{os.Args[0]}, f)
+	base := filepath.Join(t.TempDir(), "baseline.json")
+	r := runCmd(t, exec.Command(strace, "-f", "-qq", "-o", "/dev/null",
+		"-e", "trace=socket", "-e", "inject=socket:error=EPROTONOSUPPORT",
+		binPath, "audit", "--fail-on", "none", "--save", base))
+	if r.code != 0 || !strings.Contains(r.stderr, "portwatch: warning: netlink sock_diag unavailable") ||
+		!strings.Contains(r.stderr, "reading /proc/net instead") ||
+		!strings.Contains(r.stderr, "written to "+base+"\n") || strings.Contains(r.stderr, "incomplete") {
+		t.Fatalf("audit --save with sock_diag refused: exit %d, stderr %q; want 0, the fallback warning and the baseline written in full", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := audit.ParseBaseline(data)
+	if err != nil {
+		t.Fatalf("saved baseline: %v", err)
+	}
+	i := slices.IndexFunc(b.Listeners, func(e audit.Entry) bool { return e.Proto == "tcp" && e.Port == uint16(port) })
+	if i < 0 || b.Listeners[i].Exe == "" {
+		t.Errorf("baseline read from /proc/net: %+v; want tcp port %d with its executable", b.Listeners, port)
+	}
+}
