@@ -141,13 +141,16 @@ func (o *Options) tables() [][2]uint8 {
 	return out
 }
 
-// tableName names a table in messages: tcp4, tcp6, udp4, udp6.
+// tableName names a table in messages: tcp4, tcp6, udp4, udp6, and tcp
+// for both families at once (f 0).
 func tableName(p Proto, f Family) string {
 	switch f {
 	case FamilyIPv4:
 		return p.String() + "4"
 	case FamilyIPv6:
 		return p.String() + "6"
+	case 0:
+		return p.String()
 	}
 	return p.String() + "-" + f.String()
 }

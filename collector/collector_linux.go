@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"golang.org/x/sys/unix"
 )
 
 // linuxCollector reads sock_diag over netlink, or /proc/net as a fallback,
@@ -80,10 +82,34 @@ func (c *linuxCollector) readNetlink(warn func(string)) ([]Socket, error) {
 		return nil, err
 	}
 	defer d.close()
+	return c.dumpNetlink(d, warn)
+}
+
+// dumpNetlink is readNetlink on the sock_diag socket d.
+func (c *linuxCollector) dumpNetlink(d *sockDiag, warn func(string)) ([]Socket, error) {
+	var err error
 	var pending []string
 	hold := func(msg string) { pending = append(pending, msg) }
 	socks := make([]Socket, 0, c.sizeHint())
+	tcpBoth := c.opts.WantProto(ProtoTCP) && c.opts.WantFamily(FamilyIPv4) && c.opts.WantFamily(FamilyIPv6)
+	if tcpBoth {
+		// One walk of the TCP tables for both families; a kernel that
+		// refuses it is asked per family below.
+		start := len(socks)
+		socks, err = d.dumpTCP(&c.opts.Filter, socks, hold)
+		var errno unix.Errno
+		switch {
+		case err == nil:
+		case errors.As(err, &errno):
+			tcpBoth, socks, pending = false, socks[:start], pending[:0]
+		default:
+			return nil, err
+		}
+	}
 	for _, t := range c.opts.tables() {
+		if tcpBoth && Proto(t[0]) == ProtoTCP {
+			continue
+		}
 		socks, err = d.dump(Proto(t[0]), Family(t[1]), &c.opts.Filter, socks, hold)
 		if err != nil {
 			return nil, err

@@ -38,6 +38,13 @@ const (
 // sock_diag and inet_diag.
 const (
 	sockDiagByFamily = 20 // SOCK_DIAG_BY_FAMILY
+	// tcpDiagGetSock (TCPDIAG_GETSOCK) is inet_diag's first request
+	// type, which the kernel still serves: it carries a struct
+	// inet_diag_req, and the kernel dumps it with no family (AF_UNSPEC),
+	// so that one walk of the TCP hash tables yields both IPv4 and IPv6
+	// sockets, where SOCK_DIAG_BY_FAMILY walks them once per family. The
+	// replies are inet_diag_msg messages of the request's type.
+	tcpDiagGetSock = 18
 
 	afInet     = 2  // AF_INET
 	afInet6    = 10 // AF_INET6
@@ -68,8 +75,14 @@ const (
 	idmUID    = 64
 	idmInode  = 68
 
+	// struct inet_diag_req, of TCPDIAG_GETSOCK: family, src_len, dst_len,
+	// ext (u8), id, states (u32), dbs (u32).
+	inetDiagReqLen = 4 + inetDiagSockIDLen + 4 + 4
+
 	// sockDiagRequestLen is the length of the whole request message.
 	sockDiagRequestLen = nlmsgHdrLen + inetDiagReqV2Len
+	// tcpDiagRequestLen is the length of a whole TCPDIAG_GETSOCK request.
+	tcpDiagRequestLen = nlmsgHdrLen + inetDiagReqLen
 
 	// minSockDiagSocketLen is the fewest bytes of input that can yield one
 	// socket: a header and an inet_diag_msg.
@@ -137,6 +150,35 @@ func appendSockDiagRequest(b []byte, family, protocol uint8, states, seq uint32,
 	b = ne.AppendUint32(b, states)
 	var id [inetDiagSockIDLen]byte
 	b = append(b, id[:]...)
+	if len(bytecode) > 0 {
+		b = ne.AppendUint16(b, uint16(nlattrHdrLen+len(bytecode)))
+		b = ne.AppendUint16(b, inetDiagReqBytecode)
+		b = append(b, bytecode...)
+	}
+	return b
+}
+
+// appendTCPDiagRequest appends to b a TCPDIAG_GETSOCK dump request
+// (NLM_F_REQUEST|NLM_F_DUMP) for the TCP sockets of both families, with
+// the state mask, sequence number and bytecode of appendSockDiagRequest.
+func appendTCPDiagRequest(b []byte, states, seq uint32, bytecode []byte) []byte {
+	ne := binary.NativeEndian
+	length := tcpDiagRequestLen
+	if len(bytecode) > 0 {
+		length += nlattrHdrLen + len(bytecode)
+	}
+	b = ne.AppendUint32(b, uint32(length))
+	b = ne.AppendUint16(b, tcpDiagGetSock)
+	b = ne.AppendUint16(b, nlmFRequest|nlmFDump)
+	b = ne.AppendUint32(b, seq)
+	b = ne.AppendUint32(b, 0) // port id: the kernel fills it in
+	// The family is ignored (the kernel dumps both); src_len, dst_len and
+	// ext are 0: no address prefixes, no extension attributes.
+	b = append(b, 0, 0, 0, 0)
+	var id [inetDiagSockIDLen]byte
+	b = append(b, id[:]...)
+	b = ne.AppendUint32(b, states)
+	b = ne.AppendUint32(b, 0) // idiag_dbs: unused
 	if len(bytecode) > 0 {
 		b = ne.AppendUint16(b, uint16(nlattrHdrLen+len(bytecode)))
 		b = ne.AppendUint16(b, inetDiagReqBytecode)
@@ -300,9 +342,10 @@ func decodeInetDiagMsg(b []byte, p Proto, s *Socket) bool {
 }
 
 // parseSockDiag walks buf, the payload of one netlink datagram, and appends
-// to out every socket of its SOCK_DIAG_BY_FAMILY messages that filt matches
-// (a nil filt matches all). p and f name the table that was asked for: p is
-// the sockets' protocol, while their family comes from each message.
+// to out every socket of its SOCK_DIAG_BY_FAMILY or TCPDIAG_GETSOCK
+// messages that filt matches (a nil filt matches all). p and f name the
+// table that was asked for (f 0: both families): p is the sockets'
+// protocol, while their family comes from each message.
 // Messages whose sequence number is not seq are leftovers of an earlier
 // request and are skipped.
 //
@@ -342,7 +385,7 @@ func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out 
 			interrupted = true
 		}
 		switch typ {
-		case sockDiagByFamily:
+		case sockDiagByFamily, tcpDiagGetSock:
 			if len(body) < inetDiagMsgLen {
 				warnf(warn, "netlink %s message at offset %d: inet_diag_msg is %d bytes, want %d; skipped",
 					tableName(p, f), at, len(body), inetDiagMsgLen)

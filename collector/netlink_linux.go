@@ -54,11 +54,12 @@ type sockDiag struct {
 }
 
 // diagTable is one table to dump: the Proto and Family it is reported as,
-// and the kernel's numbers for them.
+// and the kernel's numbers for them. Family 0 (and family 0) is TCP of
+// both families in one TCPDIAG_GETSOCK dump.
 type diagTable struct {
 	p        Proto
 	f        Family
-	family   uint8  // AF_INET or AF_INET6
+	family   uint8  // AF_INET or AF_INET6; 0 with f 0
 	protocol uint8  // IPPROTO_TCP or IPPROTO_UDP
 	bytecode []byte // kernel filter for the ports, nil for none
 }
@@ -114,6 +115,20 @@ func (d *sockDiag) dump(p Proto, f Family, filt *Filter, out []Socket, warn func
 	return d.dumpTable(t, kernelStateMask(p, states), filt, out, warn)
 }
 
+// dumpTCP appends to out the TCP sockets of both families that filt
+// matches, from one walk of the kernel's TCP tables (TCPDIAG_GETSOCK)
+// instead of one per family. A kernel that refuses the request answers
+// with an errno (errors.As finds a unix.Errno): the caller then dumps
+// each family instead.
+func (d *sockDiag) dumpTCP(filt *Filter, out []Socket, warn func(string)) ([]Socket, error) {
+	var states StateSet
+	if filt != nil {
+		states = filt.States
+	}
+	t := diagTable{p: ProtoTCP, protocol: ipprotoTCP, bytecode: appendPortBytecode(nil, filt)}
+	return d.dumpTable(t, kernelStateMask(ProtoTCP, states), filt, out, warn)
+}
+
 // dumpTable dumps one table with the kernel state mask given. It starts the
 // dump again, dropping what it had read, when the kernel flags it as
 // interrupted. Warnings of a dropped attempt are dropped with it.
@@ -167,7 +182,11 @@ func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket
 	}
 	d.seq++
 	seq := d.seq
-	d.req = appendSockDiagRequest(d.req[:0], t.family, t.protocol, mask, seq, t.bytecode)
+	if t.f == 0 {
+		d.req = appendTCPDiagRequest(d.req[:0], mask, seq, t.bytecode)
+	} else {
+		d.req = appendSockDiagRequest(d.req[:0], t.family, t.protocol, mask, seq, t.bytecode)
+	}
 	if err := d.send(d.req); err != nil {
 		return out, err
 	}

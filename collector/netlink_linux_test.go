@@ -707,3 +707,180 @@ func TestKernelPortBytecode(t *testing.T) {
 		}
 	}
 }
+
+// The one-walk TCP dump (TCPDIAG_GETSOCK) reports what the two
+// per-family dumps report: this test's listeners, connected pairs and
+// bound-inactive sockets of both families, each once, with the same
+// fields, and nothing the filter excludes.
+func TestLiveTCPDiagBothFamilies(t *testing.T) {
+	type opened struct {
+		f     Family
+		inode uint64
+		bound bool // bound, neither listening nor connecting
+	}
+	var ours []opened
+	var port4 uint16
+	for _, fam := range []struct {
+		f       Family
+		network string
+		addr    string
+	}{{FamilyIPv4, "tcp4", "127.0.0.1:0"}, {FamilyIPv6, "tcp6", "[::1]:0"}} {
+		l, err := net.Listen(fam.network, fam.addr)
+		if err != nil {
+			testenv.SkipOrFail(t, "no %s loopback: %v", fam.network, err)
+		}
+		t.Cleanup(func() { l.Close() })
+		c, err := net.Dial(fam.network, l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		sc, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sc.Close() })
+		for _, s := range []syscall.Conn{l.(*net.TCPListener), c.(*net.TCPConn), sc.(*net.TCPConn)} {
+			ours = append(ours, opened{fam.f, sockInode(t, s), false})
+		}
+		if fam.f == FamilyIPv4 {
+			port4 = uint16(l.Addr().(*net.TCPAddr).Port)
+		}
+
+		// A socket bound but neither listening nor connecting.
+		domain, sa := unix.AF_INET, unix.Sockaddr(&unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+		if fam.f == FamilyIPv6 {
+			domain, sa = unix.AF_INET6, &unix.SockaddrInet6{Addr: [16]byte{15: 1}}
+		}
+		fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+		if err := unix.Bind(fd, sa); err != nil {
+			t.Fatal(err)
+		}
+		link, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours = append(ours, opened{fam.f, parseInodeLink(t, link), true})
+	}
+
+	d := openTestSockDiag(t)
+	noWarn := func(w string) { t.Errorf("warning: %s", w) }
+	listen := StateSet(0).With(StateListen)
+	for _, filt := range []*Filter{
+		nil,
+		{},
+		{States: listen},
+		{States: StateSet(0).With(StateBoundInactive)},
+		{States: StateSet(0).With(StateEstablished), Port: port4},
+		{LocalPort: port4},
+	} {
+		both, err := d.dumpTCP(filt, nil, noWarn)
+		if err != nil {
+			t.Fatalf("filter %+v: one-walk dump: %v", filt, err)
+		}
+		var each []Socket
+		for _, f := range []Family{FamilyIPv4, FamilyIPv6} {
+			if each, err = d.dump(ProtoTCP, f, filt, each, noWarn); err != nil {
+				t.Fatalf("filter %+v: dump of %v: %v", filt, f, err)
+			}
+		}
+		seen := map[uint64]bool{}
+		for i := range both {
+			s := &both[i]
+			if s.Proto != ProtoTCP || (s.Family != FamilyIPv4 && s.Family != FamilyIPv6) {
+				t.Errorf("filter %+v: one-walk dump gave %+v", filt, *s)
+			}
+			if filt != nil && !filt.Match(s) {
+				t.Errorf("filter %+v: one-walk dump gave %+v, which it excludes", filt, *s)
+			}
+			if s.Inode != 0 && seen[s.Inode] {
+				t.Errorf("filter %+v: inode %d twice", filt, s.Inode)
+			}
+			seen[s.Inode] = true
+		}
+		for _, o := range ours {
+			want := findInode(each, o.inode)
+			got := findInode(both, o.inode)
+			switch {
+			case want == nil && got != nil:
+				t.Errorf("filter %+v: one-walk dump has %+v, the %v dump has not", filt, *got, o.f)
+			case want != nil && got == nil:
+				t.Errorf("filter %+v: one-walk dump lacks %+v", filt, *want)
+			case want != nil && !reflect.DeepEqual(*got, *want):
+				t.Errorf("filter %+v: one-walk dump has %+v, the %v dump %+v", filt, *got, o.f, *want)
+			}
+		}
+		// Without a filter every socket but the bound ones is there; asked
+		// for by name, the bound ones are.
+		boundOnly := filt != nil && filt.States == StateSet(0).With(StateBoundInactive)
+		if filt == nil || boundOnly {
+			for _, o := range ours {
+				if o.bound == boundOnly && findInode(both, o.inode) == nil {
+					t.Errorf("filter %+v: one-walk dump lacks inode %d (%v, bound %v)", filt, o.inode, o.f, o.bound)
+				}
+			}
+		}
+	}
+}
+
+// A kernel that refuses the one-walk TCP request (as one without
+// inet_diag's compatibility handler answers: EOPNOTSUPP) is asked per
+// family instead, and the collection is the same. The refusal is played
+// here; the per-family dumps go to the real kernel.
+func TestTCPDiagRefusedFallsBack(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	inode := sockInode(t, l.(*net.TCPListener))
+
+	d := openTestSockDiag(t)
+	var types []uint16
+	refused := false
+	d.send = func(req []byte) error {
+		typ := binary.NativeEndian.Uint16(req[4:])
+		types = append(types, typ)
+		if typ == tcpDiagGetSock {
+			refused = true
+			return nil
+		}
+		return d.sendKernel(req)
+	}
+	d.recv = func(buf []byte) (int, error) {
+		if refused {
+			refused = false
+			// NLMSG_ERROR with -EOPNOTSUPP, then the request's header.
+			seq := d.seq
+			msg := binary.NativeEndian.AppendUint32(nil, nlmsgHdrLen+4+nlmsgHdrLen)
+			msg = binary.NativeEndian.AppendUint16(msg, nlmsgError)
+			msg = binary.NativeEndian.AppendUint16(msg, 0)
+			msg = binary.NativeEndian.AppendUint32(msg, seq)
+			msg = binary.NativeEndian.AppendUint32(msg, 0)
+			errno := -int32(unix.EOPNOTSUPP)
+			msg = binary.NativeEndian.AppendUint32(msg, uint32(errno))
+			msg = append(msg, make([]byte, nlmsgHdrLen)...)
+			return copy(buf, msg), nil
+		}
+		return d.recvKernel(buf)
+	}
+	c := &linuxCollector{opts: Options{Protos: []Proto{ProtoTCP}, Filter: Filter{States: StateSet(0).With(StateListen)}}}
+	var warns []string
+	got, err := c.dumpNetlink(d, func(w string) { warns = append(warns, w) })
+	if err != nil {
+		t.Fatalf("after a refused one-walk dump: %v", err)
+	}
+	if want := []uint16{tcpDiagGetSock, sockDiagByFamily, sockDiagByFamily}; !reflect.DeepEqual(types, want) {
+		t.Errorf("request types %v, want %v (one-walk, then tcp4 and tcp6)", types, want)
+	}
+	if s := findInode(got, inode); s == nil || s.State != StateListen || s.Family != FamilyIPv4 {
+		t.Errorf("listener inode %d: %+v in %+v", inode, s, got)
+	}
+	if len(warns) != 0 {
+		t.Errorf("warnings %q, want none", warns)
+	}
+}

@@ -340,6 +340,51 @@ func TestAppendSockDiagRequest(t *testing.T) {
 	}
 }
 
+// The one-walk TCP request is a TCPDIAG_GETSOCK (18) carrying a struct
+// inet_diag_req (linux/inet_diag.h): 4 bytes of family, src_len, dst_len
+// and ext, the 48-byte inet_diag_sockid, then idiag_states and idiag_dbs.
+func TestAppendTCPDiagRequest(t *testing.T) {
+	ne := binary.NativeEndian
+	req := appendTCPDiagRequest(nil, 0x2ffe, 91, nil)
+	if len(req) != 76 {
+		t.Fatalf("request is %d bytes, want 76 (16 nlmsghdr + 60 inet_diag_req)", len(req))
+	}
+	checks := []struct {
+		what      string
+		got, want uint64
+	}{
+		{"nlmsg_len", uint64(ne.Uint32(req[0:])), 76},
+		{"nlmsg_type", uint64(ne.Uint16(req[4:])), 18},
+		{"nlmsg_flags", uint64(ne.Uint16(req[6:])), 0x301},
+		{"nlmsg_seq", uint64(ne.Uint32(req[8:])), 91},
+		{"idiag_states", uint64(ne.Uint32(req[68:])), 0x2ffe},
+		{"idiag_dbs", uint64(ne.Uint32(req[72:])), 0},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %#x, want %#x", c.what, c.got, c.want)
+		}
+	}
+	if !bytes.Equal(req[16:68], make([]byte, 52)) {
+		t.Errorf("family, lengths, ext and inet_diag_sockid are not zero: %x", req[16:68])
+	}
+	bc := appendPortBytecode(nil, &Filter{LocalPort: 22})
+	withBC := appendTCPDiagRequest(nil, 1, 1, bc)
+	if got := ne.Uint32(withBC); int(got) != len(withBC) || len(withBC) != 76+4+len(bc) ||
+		ne.Uint16(withBC[76:]) != uint16(4+len(bc)) || ne.Uint16(withBC[78:]) != 1 || !bytes.Equal(withBC[80:], bc) {
+		t.Errorf("request with bytecode: %x", withBC)
+	}
+
+	// The replies are inet_diag_msg messages of type 18, of either family.
+	buf := cat(nlMessage(tcpDiagGetSock, nlmFMulti, testSeq, msgEstab4.body()),
+		nlMessage(tcpDiagGetSock, nlmFMulti, testSeq, msgListen6.body()), doneMsg(0))
+	out, done, err := parseSockDiag(buf, ProtoTCP, 0, testSeq, nil, nil, func(w string) { t.Errorf("warning: %s", w) })
+	if err != nil || !done || len(out) != 2 || out[0].Family != FamilyIPv4 || out[0].Inode != 4242 ||
+		out[1].Family != FamilyIPv6 || out[1].Inode != 100 {
+		t.Errorf("replies to the one-walk request: %+v, done %v, err %v", out, done, err)
+	}
+}
+
 func TestKernelStateMask(t *testing.T) {
 	parse := func(s string) StateSet {
 		set, err := ParseStates(s)
@@ -383,8 +428,8 @@ func TestKernelStateMask(t *testing.T) {
 // walkSockDiag walks buf by struct nlmsghdr (linux/netlink.h: nlmsg_len u32
 // at 0, nlmsg_type u16 at 4, nlmsg_flags u16 at 6, nlmsg_seq u32 at 8,
 // nlmsg_pid u32 at 12; 16 bytes; messages aligned to NLMSG_ALIGNTO, 4) and
-// returns the bodies of the SOCK_DIAG_BY_FAMILY (20) messages of sequence
-// seq that hold a whole struct inet_diag_msg (72 bytes) of AF_INET (2) or
+// returns the bodies of the SOCK_DIAG_BY_FAMILY (20) and TCPDIAG_GETSOCK
+// (18) messages of sequence seq that hold a whole struct inet_diag_msg (72 bytes) of AF_INET (2) or
 // AF_INET6 (10), up to the end of the dump (NLMSG_ERROR 2, NLMSG_DONE 3,
 // NLMSG_OVERRUN 4) or the first impossible header.
 func walkSockDiag(buf []byte, seq uint32) [][]byte {
@@ -404,7 +449,7 @@ func walkSockDiag(buf []byte, seq uint32) [][]byte {
 		if typ == 2 || typ == 3 || typ == 4 {
 			break
 		}
-		if typ == 20 && len(body) >= 72 && (body[0] == 2 || body[0] == 10) {
+		if (typ == 20 || typ == 18) && len(body) >= 72 && (body[0] == 2 || body[0] == 10) {
 			out = append(out, body)
 		}
 	}
@@ -489,8 +534,8 @@ func FuzzParseSockDiag(f *testing.F) {
 				if s.Family == FamilyIPv6 {
 					m.family = 10
 				}
-				if s.State == StateBoundInactive {
-					m.state = 7
+				if s.State == StateBoundInactive && p == ProtoTCP {
+					m.state = 7 // TCP's TCP_CLOSE; a UDP state byte 13 stays 13
 				}
 				if s.UID < 0 {
 					m.uid = 0
