@@ -18,8 +18,8 @@ import (
 // (a 0x0 screen).
 type FrameOptions struct {
 	// Options choose the columns and names as for Table: Owners,
-	// Extended, Numeric, Services and UserName are honoured; Stream and
-	// NoHeader are ignored.
+	// Extended, Numeric, Services and UserName are honoured; NoHeader is
+	// ignored.
 	Options
 	// Width and Height are the terminal's size in cells. The frame has
 	// exactly Height lines, each at most Width cells wide.

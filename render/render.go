@@ -11,8 +11,6 @@ package render
 
 import (
 	"net/netip"
-	"strconv"
-	"strings"
 
 	"github.com/portwatch/portwatch/collector"
 )
@@ -39,13 +37,6 @@ type Options struct {
 	// UserName names a user id; nil, or an empty result, shows the numeric
 	// uid. The CLI passes a cached os/user lookup.
 	UserName func(uid int) string
-	// Stream makes Table write the table with computed column widths and
-	// no tablewriter; the bytes are identical. It measures every column in
-	// one pass over the sockets, then writes the rows straight to the
-	// writer through a reused buffer, so it needs no memory per socket and
-	// is about a hundred times faster than tablewriter. Use it for large or
-	// piped output; terminals keep tablewriter. Only Table reads it.
-	Stream bool
 }
 
 // userNames remembers UserName's answers for one rendering call, so a
@@ -189,36 +180,4 @@ func firstOwner(s *collector.Socket) *collector.Owner {
 		}
 	}
 	return o
-}
-
-// ownersColumn is the PID/Program column: "812/sshd", several owners joined
-// with ",", "-" when there is none, and "-(reason)" when the collector said
-// why the owner is unknown, e.g. "-(kernel)" or "-(permission)".
-func ownersColumn(s *collector.Socket) string {
-	if len(s.Owners) == 0 {
-		if s.OwnerUnknown != collector.OwnerKnown {
-			return "-(" + Sanitize(string(s.OwnerUnknown)) + ")"
-		}
-		return "-"
-	}
-	if len(s.Owners) == 1 {
-		return ownerString(&s.Owners[0])
-	}
-	var b strings.Builder
-	for i := range s.Owners {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(ownerString(&s.Owners[i]))
-	}
-	return b.String()
-}
-
-// ownerString is "pid/process", with "-" for an empty process name.
-func ownerString(o *collector.Owner) string {
-	p := Sanitize(o.Process)
-	if p == "" {
-		p = "-"
-	}
-	return strconv.Itoa(o.PID) + "/" + p
 }

@@ -10,25 +10,20 @@ import (
 	"github.com/portwatch/portwatch/collector"
 )
 
-// This file is Table's fast path (Options.Stream): the same bytes as the
-// tablewriter path in table.go, written without tablewriter.
-//
-// The tablewriter path, as configured by writeTable, makes every column
-// as wide as its widest cell (header included) plus columnGap, pads text on
-// the right and numbers on the left, and then trimLines removes the spaces
-// at the end of each line. Widths are display widths as tablewriter measures
-// them: every cell here is sanitized, so a cell of ASCII bytes is as wide as
-// it is long, and any other cell is measured with tablewriter's own
-// twwidth.Width (displayWidth, in textwidth.go), which follows the same East
-// Asian width setting (taken from RUNEWIDTH_EASTASIAN and the locale) as
-// the tablewriter path.
+// This file writes Table: every column as wide as its widest cell (header
+// included) plus columnGap, text padded on the right and numbers on the
+// left, no spaces at the end of a line, as writeTable lays out any table.
+// Widths are display widths (displayWidth): every cell here is sanitized,
+// so a cell of ASCII bytes is as wide as it is long, and only cells that
+// may hold other text are measured rune by rune. The tests check the
+// bytes against tablewriter's layout of the same cells.
 
 // streamFlushAt is the buffered size at which streamTable writes.
 const streamFlushAt = 32 << 10
 
 // streamTable writes the table of socks with columns cols, as writeTable
-// would, without tablewriter: one pass measures every column, a second
-// writes the rows through one reused buffer.
+// would from their cells, without making them: one pass measures every
+// column, a second writes the rows through one reused buffer.
 func streamTable(w io.Writer, socks []collector.Socket, cols []tableCol, opts Options) error {
 	if opts.NoHeader && len(socks) == 0 {
 		return nil
@@ -229,7 +224,7 @@ func (t *tableStreamer) ownersWidth(s *collector.Socket) int {
 	for i := range s.Owners {
 		o := &s.Owners[i]
 		if o.PID < 0 || !isPrintableASCII(o.Process) {
-			// Measure the whole cell, as tablewriter does.
+			// Measure the whole cell.
 			t.scratch = appendOwners(t.scratch[:0], s)
 			return displayWidth(t.scratch)
 		}
@@ -297,8 +292,7 @@ func endLine(b []byte, start int) []byte {
 	return append(b, '\n')
 }
 
-// appendCell appends the cell of column c for socket s: the value Table's
-// tablewriter path computes for it, sanitized.
+// appendCell appends the cell of column c for socket s, sanitized.
 func (t *tableStreamer) appendCell(b []byte, s *collector.Socket, c tableCol) []byte {
 	switch c {
 	case colProto:

@@ -34,16 +34,16 @@ func optsName(o Options) string {
 	return fmt.Sprintf("o=%t,e=%t,n=%t,noheader=%t", o.Owners, o.Extended, o.Numeric, o.NoHeader)
 }
 
-// checkStreamSame fails unless Table writes the same bytes with and without
-// Stream for snap and opts.
+// checkStreamSame fails unless Table writes the same bytes for snap and
+// opts as tablewriter lays out (tablewriterTable), and, as every width
+// must, with twwidth's East Asian setting made the same as ours.
 func checkStreamSame(t *testing.T, snap *collector.Snapshot, opts Options) {
 	t.Helper()
-	opts.Stream = false
+	twwidth.SetEastAsian(eastAsianWide())
 	var want bytes.Buffer
-	if err := Table(&want, snap, opts); err != nil {
+	if err := tablewriterTable(&want, snap, opts); err != nil {
 		t.Fatal(err)
 	}
-	opts.Stream = true
 	var got bytes.Buffer
 	if err := Table(&got, snap, opts); err != nil {
 		t.Fatal(err)
@@ -53,12 +53,20 @@ func checkStreamSame(t *testing.T, snap *collector.Snapshot, opts Options) {
 		wl := strings.Split(want.String(), "\n")
 		for i := 0; i < len(gl) && i < len(wl); i++ {
 			if gl[i] != wl[i] {
-				t.Fatalf("%s: Stream differs from tablewriter at line %d:\nstream:      %q\ntablewriter: %q",
+				t.Fatalf("%s: Table differs from tablewriter at line %d:\nTable:       %q\ntablewriter: %q",
 					optsName(opts), i+1, gl[i], wl[i])
 			}
 		}
-		t.Fatalf("%s: Stream wrote %d lines, tablewriter %d", optsName(opts), len(gl), len(wl))
+		t.Fatalf("%s: Table wrote %d lines, tablewriter %d", optsName(opts), len(gl), len(wl))
 	}
+}
+
+// setEastAsianWide makes eastAsianWide answer wide for the rest of the
+// test.
+func setEastAsianWide(t *testing.T, wide bool) {
+	was := eastAsianWide
+	eastAsianWide = func() bool { return wide }
+	t.Cleanup(func() { eastAsianWide = was })
 }
 
 // TestTableStreamGolden checks that Stream writes the same bytes as
@@ -203,12 +211,10 @@ func TestTableStreamSameAsTablewriter(t *testing.T) {
 // Asian width setting (RUNEWIDTH_EASTASIAN or a CJK locale), in which
 // ambiguous-width runes such as é and ± are two columns wide.
 func TestTableStreamEastAsian(t *testing.T) {
-	was := twwidth.IsEastAsian()
-	defer twwidth.SetEastAsian(was)
 	snap := &collector.Snapshot{Sockets: makeWeirdSockets(300, 44)}
 	opts := Options{Owners: true, Extended: true, Services: weirdServices{}, UserName: weirdUserName}
 	for _, ea := range []bool{true, false} {
-		twwidth.SetEastAsian(ea)
+		setEastAsianWide(t, ea)
 		checkStreamSame(t, snap, opts)
 	}
 	// The setting does change the output, so the check above means something.
@@ -218,9 +224,9 @@ func TestTableStreamEastAsian(t *testing.T) {
 	}}}
 	var outs [2]string
 	for i, ea := range []bool{false, true} {
-		twwidth.SetEastAsian(ea)
+		setEastAsianWide(t, ea)
 		var buf bytes.Buffer
-		if err := Table(&buf, one, Options{Owners: true, Extended: true, Stream: true}); err != nil {
+		if err := Table(&buf, one, Options{Owners: true, Extended: true}); err != nil {
 			t.Fatal(err)
 		}
 		outs[i] = buf.String()
@@ -235,10 +241,10 @@ func TestTableStreamEmpty(t *testing.T) {
 		checkStreamSame(t, &collector.Snapshot{}, o)
 	}
 	var buf bytes.Buffer
-	if err := Table(&buf, &collector.Snapshot{}, Options{NoHeader: true, Stream: true}); err != nil || buf.Len() != 0 {
+	if err := Table(&buf, &collector.Snapshot{}, Options{NoHeader: true}); err != nil || buf.Len() != 0 {
 		t.Errorf("empty table without header: %v %q", err, buf.String())
 	}
-	if err := Table(io.Discard, nil, Options{Stream: true}); err == nil {
+	if err := Table(io.Discard, nil, Options{}); err == nil {
 		t.Errorf("nil snapshot: no error")
 	}
 }
@@ -259,7 +265,7 @@ func (w *errWriter) Write(p []byte) (int, error) {
 func TestTableStreamWriteError(t *testing.T) {
 	snap := &collector.Snapshot{Sockets: makeSockets(5000, 1)}
 	for _, n := range []int{0, 100000} {
-		if err := Table(&errWriter{n: n}, snap, Options{Stream: true}); !errors.Is(err, errWrite) {
+		if err := Table(&errWriter{n: n}, snap, Options{}); !errors.Is(err, errWrite) {
 			t.Errorf("Table to a writer failing after %d bytes: %v, want %v", n, err, errWrite)
 		}
 	}
@@ -272,7 +278,6 @@ func TestTableStreamAllocations(t *testing.T) {
 	for _, n := range []int{100, 10000} {
 		snap := &collector.Snapshot{Sockets: makeSockets(n, 5)}
 		opts := benchOpts
-		opts.Stream = true
 		counts = append(counts, testing.AllocsPerRun(3, func() {
 			if err := Table(io.Discard, snap, opts); err != nil {
 				t.Fatal(err)
@@ -300,7 +305,6 @@ func BenchmarkTableStream(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			opts := bc.opts
-			opts.Stream = true
 			var cw countWriter
 			if err := Table(&cw, snap, opts); err != nil {
 				b.Fatal(err)
@@ -404,4 +408,53 @@ func FuzzTableStream(f *testing.F) {
 		}
 		checkStreamSame(t, snap, opts)
 	})
+}
+
+// Ambiguous characters are wide when RUNEWIDTH_EASTASIAN says so, or in a
+// Chinese, Japanese or Korean locale on a terminal that is not one of
+// those drawing them narrow.
+func TestDetectEastAsianWide(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		wide bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{"LANG": "en_US.UTF-8"}, false},
+		{map[string]string{"LANG": "ja_JP.UTF-8"}, true},
+		{map[string]string{"LANG": "ja_JP.UTF-8", "LC_ALL": "C"}, false},
+		{map[string]string{"LANG": "C", "LC_CTYPE": "zh_CN.GB18030"}, true},
+		{map[string]string{"LANG": "en_SG.UTF-8"}, true},
+		{map[string]string{"LANG": "ko_KR.UTF-8", "TERM": "xterm-256color"}, false},
+		{map[string]string{"LANG": "ko_KR.UTF-8", "TERM": "linux"}, true},
+		{map[string]string{"LANG": "ko_KR.UTF-8", "TERM": "xterm-mono"}, true},
+		{map[string]string{"LANG": "zh_TW.UTF-8", "TERM": "screen"}, false},
+		{map[string]string{"LANG": "zh_TW.UTF-8", "TERM_PROGRAM": "vscode"}, false},
+		{map[string]string{"LANG": "zh_TW.UTF-8", "VTE_VERSION": "7600"}, false},
+		{map[string]string{"RUNEWIDTH_EASTASIAN": "1"}, true},
+		{map[string]string{"RUNEWIDTH_EASTASIAN": "Yes", "TERM": "xterm"}, true},
+		{map[string]string{"RUNEWIDTH_EASTASIAN": "off", "LANG": "ja_JP.UTF-8", "TERM": "linux"}, false},
+		{map[string]string{"RUNEWIDTH_EASTASIAN": "maybe", "LANG": "ja_JP.UTF-8"}, true},
+	}
+	for _, c := range cases {
+		if got := detectEastAsianWide(func(k string) string { return c.env[k] }); got != c.wide {
+			t.Errorf("%v: wide %v, want %v", c.env, got, c.wide)
+		}
+	}
+	// The widths that follow: ± is ambiguous, 漢 wide, é narrow, a
+	// combining acute accent nothing.
+	for _, c := range []struct {
+		s            string
+		narrow, wide int
+	}{{"±", 1, 2}, {"漢字", 4, 4}, {"e\u0301", 1, 1}, {"abc", 3, 3}, {"…", 1, 2}} {
+		for _, ea := range []bool{false, true} {
+			setEastAsianWide(t, ea)
+			want := c.narrow
+			if ea {
+				want = c.wide
+			}
+			if got := displayWidth([]byte(c.s)); got != want {
+				t.Errorf("displayWidth(%q), East Asian %v: %d, want %d", c.s, ea, got, want)
+			}
+		}
+	}
 }

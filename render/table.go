@@ -1,14 +1,9 @@
 package render
 
 import (
-	"bytes"
 	"errors"
 	"io"
-	"strconv"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/portwatch/portwatch/collector"
 )
 
@@ -27,51 +22,14 @@ import (
 // "-(permission)"); User is the user name (or the uid with Numeric, or when
 // it has no name) and "-" for an unknown uid; Inode is "-" for 0.
 //
-// With opts.Stream the table is written without tablewriter (see
-// Options.Stream); the output is the same bytes.
+// The table is measured in one pass over the sockets and written in a
+// second through one reused buffer (see stream.go), so it takes no memory
+// per socket.
 func Table(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	if snap == nil {
 		return errors.New("render: nil snapshot")
 	}
-	cols := tableColumns(opts)
-	if opts.Stream {
-		return streamTable(w, snap.Sockets, cols, opts)
-	}
-	ncol := len(cols)
-	header := make([]string, ncol)
-	right := make([]bool, ncol)
-	for i, c := range cols {
-		header[i] = c.title()
-		right[i] = c.right()
-	}
-
-	users := newUserNames(opts.UserName)
-	// One backing array for every cell keeps allocations per socket low.
-	cells := make([]string, len(snap.Sockets)*ncol)
-	rows := make([][]string, len(snap.Sockets))
-	for i := range snap.Sockets {
-		s := &snap.Sockets[i]
-		row := cells[i*ncol : i*ncol : (i+1)*ncol]
-		row = append(row, protoColumn(s), FormatAddr(s.Local), FormatAddr(s.Remote), s.StateName())
-		if !opts.Numeric {
-			row = append(row, ServiceOf(s, opts.Services))
-		}
-		if opts.Owners {
-			row = append(row, ownersColumn(s))
-		}
-		if opts.Extended {
-			row = append(row,
-				userColumn(s.UID, opts.Numeric, users),
-				inodeColumn(s.Inode),
-				strconv.FormatUint(uint64(s.RecvQ), 10),
-				strconv.FormatUint(uint64(s.SendQ), 10))
-		}
-		rows[i] = row
-	}
-	if opts.NoHeader {
-		header = nil
-	}
-	return writeTable(w, header, right, rows)
+	return streamTable(w, snap.Sockets, tableColumns(opts), opts)
 }
 
 // tableCol is one of Table's columns.
@@ -118,97 +76,51 @@ func tableColumns(opts Options) []tableCol {
 	return cols
 }
 
-// userColumn is the User column's value.
-func userColumn(uid int, numeric bool, users *userNames) string {
-	if uid < 0 {
-		return "-"
-	}
-	if !numeric {
-		if n := users.name(uid); n != "" {
-			return Sanitize(n)
-		}
-	}
-	return strconv.Itoa(uid)
-}
-
-// inodeColumn is the Inode column's value: "-" for a socket without one.
-func inodeColumn(inode uint64) string {
-	if inode == 0 {
-		return "-"
-	}
-	return strconv.FormatUint(inode, 10)
-}
-
 // columnGap separates columns.
 const columnGap = "  "
 
-// writeTable renders header (nil: none) and rows with tablewriter as plain
-// columns separated by columnGap; right[i] right-aligns column i. Cells must
-// already be sanitized. Trailing spaces are trimmed from every line.
+// writeTable writes header (nil: none) and rows as plain columns, each as
+// wide as its widest cell and separated by columnGap; right[i] right-aligns
+// column i. Cells must already be sanitized. Lines carry no trailing
+// spaces.
 func writeTable(w io.Writer, header []string, right []bool, rows [][]string) error {
 	if len(header) == 0 && len(rows) == 0 {
 		return nil
 	}
-	aligns := make([]tw.Align, len(right))
-	for i, r := range right {
-		aligns[i] = tw.AlignLeft
-		if r {
-			aligns[i] = tw.AlignRight
+	widths := make([]int, len(right))
+	measure := func(cells []string) {
+		for j, c := range cells {
+			widths[j] = max(widths[j], displayWidthString(c))
 		}
 	}
-	cell := tw.CellConfig{
-		Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone, AutoFormat: tw.Off},
-		Padding:    tw.CellPadding{Global: tw.Padding{Left: "", Right: columnGap, Overwrite: true}},
-		Alignment:  tw.CellAlignment{Global: tw.AlignLeft, PerColumn: aligns},
+	measure(header)
+	for _, r := range rows {
+		measure(r)
 	}
-	var buf bytes.Buffer
-	t := tablewriter.NewTable(&buf,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders: tw.BorderNone,
-			Symbols: tw.NewSymbols(tw.StyleNone),
-			Settings: tw.Settings{
-				Separators: tw.SeparatorsNone,
-				Lines:      tw.LinesNone,
-			},
-		})),
-		tablewriter.WithConfig(tablewriter.Config{
-			Header: cell,
-			Row:    cell,
-			Behavior: tw.Behavior{
-				TrimSpace: tw.Off,
-				TrimTab:   tw.Off,
-				TrimLine:  tw.Off,
-				AutoHide:  tw.Off,
-			},
-		}),
-	)
+	var buf []byte
+	line := func(cells []string) {
+		start := len(buf)
+		for j, c := range cells {
+			pad := widths[j] - displayWidthString(c)
+			if right[j] {
+				buf = appendSpaces(buf, pad)
+			}
+			buf = append(buf, c...)
+			if !right[j] {
+				buf = appendSpaces(buf, pad)
+			}
+			if j < len(cells)-1 {
+				buf = append(buf, columnGap...)
+			}
+		}
+		buf = endLine(buf, start)
+	}
 	if header != nil {
-		t.Header(header)
+		line(header)
 	}
 	for _, r := range rows {
-		if err := t.Append(r); err != nil {
-			return err
-		}
+		line(r)
 	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	_, err := w.Write(trimLines(buf.Bytes()))
+	_, err := w.Write(buf)
 	return err
-}
-
-// trimLines removes trailing spaces from every line of b, in place.
-func trimLines(b []byte) []byte {
-	out := b[:0]
-	for len(b) > 0 {
-		line := b
-		rest := []byte(nil)
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, rest = b[:i], b[i+1:]
-		}
-		out = append(out, bytes.TrimRight(line, " ")...)
-		out = append(out, '\n')
-		b = rest
-	}
-	return out
 }

@@ -59,7 +59,7 @@ func WhoText(w io.Writer, who *Who, opts Options, now time.Time) error {
 		return err
 	}
 	topts := opts
-	topts.Owners, topts.Stream = true, true
+	topts.Owners = true
 	if err := Table(w, who.Snapshot, topts); err != nil {
 		return err
 	}

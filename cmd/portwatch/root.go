@@ -251,9 +251,6 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 	}
 
 	ropts := render.Options{
-		// tablewriter for people at a terminal; computed widths, the same
-		// bytes, for pipes, files and tables too big to lay out cell by cell.
-		Stream:   !isTerminal(stdout) || len(snap.Sockets) > streamRows,
 		Owners:   f.owner || f.program,
 		Extended: f.extended,
 		Numeric:  f.numeric,
@@ -345,10 +342,6 @@ func hiddenOwnersNote(n int, root bool) string {
 	}
 	return "portwatch: " + what + ": they belong to other users' processes; run as root (sudo portwatch ...) to see them"
 }
-
-// streamRows is the table size above which even a terminal gets the
-// streaming table writer.
-const streamRows = 2000
 
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
