@@ -483,3 +483,17 @@ func TestReadmeNamesEveryRule(t *testing.T) {
 		}
 	}
 }
+
+// Rule ids are 1 to 63 of a-z, 0-9, '-' and '.', not starting with '-' or
+// '.'.
+func TestValidRuleID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"telnet": true, "db.exposed-1": true, "0": true, strings.Repeat("a", 63): true,
+		"": false, strings.Repeat("a", 64): false, "-x": false, ".x": false, "Telnet": false,
+		"a b": false, "a_b": false, "é": false, "a\n": false, "x-": true, "x.": true,
+	} {
+		if got := validRuleID(id); got != want {
+			t.Errorf("validRuleID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -137,7 +136,19 @@ type conditionJSON struct {
 	Baseline string   `json:"baseline,omitempty"`
 }
 
-var ruleID = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,62}$`)
+// validRuleID reports whether id is a rule id: 1 to 63 lower-case
+// letters, digits, '-' and '.', starting with a letter or digit.
+func validRuleID(id string) bool {
+	if len(id) == 0 || len(id) > 63 || id[0] == '-' || id[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 // Builtin returns the rules compiled into portwatch.
 func Builtin() *Rules {
@@ -169,7 +180,7 @@ func ParseRules(data []byte, base *Rules) (*Rules, error) {
 	}
 	seen := map[string]bool{}
 	for i, rj := range f.Rules {
-		if !ruleID.MatchString(rj.ID) {
+		if !validRuleID(rj.ID) {
 			return nil, fmt.Errorf("rule %d: invalid id %q (lower-case letters, digits, '-' and '.')", i+1, rj.ID)
 		}
 		if seen[rj.ID] {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portwatch/portwatch/collector"
@@ -320,15 +321,18 @@ func decodeQueue(which string, v int64) (uint32, error) {
 	return uint32(v), nil
 }
 
-// stateByName maps each protocol's state names, upper case, to the
-// lowest-numbered state of that name; stateNamesOf lists them for errors.
-var (
-	stateByName  = map[collector.Proto]map[string]collector.State{}
-	stateNamesOf = map[collector.Proto]string{}
-)
+// stateNames holds, per protocol, its state names, upper case, with the
+// lowest-numbered state of each name (byName), and the names listed for
+// errors (list).
+type stateNames struct {
+	byName map[string]collector.State
+	list   string
+}
 
-func init() {
-	for _, p := range []collector.Proto{collector.ProtoTCP, collector.ProtoUDP} {
+// stateNamesOf returns the stateNames of TCP (index 0) and UDP (1), made
+// on first use.
+var stateNamesOf = sync.OnceValue(func() (out [2]stateNames) {
+	for i, p := range []collector.Proto{collector.ProtoTCP, collector.ProtoUDP} {
 		m := map[string]collector.State{}
 		var names []string
 		for s := 0; s < 256; s++ {
@@ -343,16 +347,27 @@ func init() {
 			}
 		}
 		sort.Strings(names)
-		stateByName[p] = m
-		stateNamesOf[p] = strings.Join(names, ", ")
+		out[i] = stateNames{byName: m, list: strings.Join(names, ", ")}
 	}
+	return out
+})
+
+// stateNamesFor is the stateNames of proto p; any protocol but UDP has
+// TCP's.
+func stateNamesFor(p collector.Proto) *stateNames {
+	all := stateNamesOf()
+	if p == collector.ProtoUDP {
+		return &all[1]
+	}
+	return &all[0]
 }
 
 // parseState parses a state name as StateName writes it for proto, in any
 // case.
 func parseState(p collector.Proto, name string) (collector.State, error) {
-	if s, ok := stateByName[p][strings.ToUpper(name)]; ok {
+	names := stateNamesFor(p)
+	if s, ok := names.byName[strings.ToUpper(name)]; ok {
 		return s, nil
 	}
-	return 0, fmt.Errorf("unknown %s state %q (accepted: %s)", p, name, stateNamesOf[p])
+	return 0, fmt.Errorf("unknown %s state %q (accepted: %s)", p, name, names.list)
 }

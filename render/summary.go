@@ -247,10 +247,7 @@ func summaryStateRank(p collector.Proto, st collector.State, name string) int {
 	if st == collector.StateUnknown {
 		return 1 << 20
 	}
-	if p != collector.ProtoUDP {
-		p = collector.ProtoTCP
-	}
-	if s, ok := stateByName[p][name]; ok {
+	if s, ok := stateNamesFor(p).byName[name]; ok {
 		return int(s)
 	}
 	return int(st)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/portwatch/portwatch/collector"
@@ -106,22 +107,24 @@ func lowerASCII(b []byte) bool {
 	return all < utf8.RuneSelf
 }
 
-// lowerStateNames holds the state names in lower case: [udp][state].
-var lowerStateNames = func() (names [2][256]string) {
+// lowerStateNames holds the state names in lower case: [udp][state], made
+// on first use.
+var lowerStateNames = sync.OnceValue(func() (names *[2][256]string) {
+	names = new([2][256]string)
 	for st := range 256 {
 		names[0][st] = strings.ToLower(collector.StateName(collector.ProtoTCP, collector.State(st)))
 		names[1][st] = strings.ToLower(collector.StateName(collector.ProtoUDP, collector.State(st)))
 	}
 	return names
-}()
+})
 
 // lowerStateName is s.StateName() in lower case.
 func lowerStateName(s *collector.Socket) string {
 	if s.Proto == collector.ProtoUDP {
-		return lowerStateNames[1][s.State]
+		return lowerStateNames()[1][s.State]
 	}
 	if s.Proto != collector.ProtoTCP {
 		return strings.ToLower(s.StateName())
 	}
-	return lowerStateNames[0][s.State]
+	return lowerStateNames()[0][s.State]
 }
