@@ -3,6 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -51,7 +52,16 @@ type sockDiag struct {
 	// real length, which exceeds len(buf) when it was truncated.
 	send func(req []byte) error
 	recv func(buf []byte) (int, error)
+
+	// grow, when set, tells how many sockets the whole read will hold. It
+	// is asked once, when a datagram might not fit in what is left of the
+	// output's capacity, and the output is grown to it.
+	grow func() int
 }
+
+// growRoom is the spare capacity, in sockets, below which dumpOnce asks
+// grow: more than one datagram holds (about 32 KiB of 88-byte messages).
+const growRoom = 400
 
 // diagTable is one table to dump: the Proto and Family it is reported as,
 // and the kernel's numbers for them. Family 0 (and family 0) is TCP of
@@ -206,6 +216,12 @@ func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket
 			truncated = true
 			d.buf = make([]byte, (n+4095)&^4095)
 			break
+		}
+		if d.grow != nil && cap(out)-len(out) < growRoom {
+			if want := d.grow(); want > cap(out) {
+				out = slices.Grow(out, want-len(out))
+			}
+			d.grow = nil
 		}
 		var done bool
 		out, done, err = parseSockDiag(d.buf[:n], t.p, t.f, seq, filt, out, warn)

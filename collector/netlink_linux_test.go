@@ -884,3 +884,39 @@ func TestTCPDiagRefusedFallsBack(t *testing.T) {
 		t.Errorf("warnings %q, want none", warns)
 	}
 }
+
+// A dump whose output has little room left asks grow once, before the
+// first datagram, and grows the output to its answer; with room to spare
+// it does not ask.
+func TestSockDiagGrowAskedOnce(t *testing.T) {
+	script := func(n int, seq uint32) [][]byte {
+		return [][]byte{cat(seqMsg(msgEstab4, 0, seq), seqMsg(msgListen4, 0, seq)), seqDone(seq, 0)}
+	}
+	for _, tc := range []struct {
+		cap      int
+		asked    int
+		wantCap  int
+		answered int
+	}{{cap: 4, asked: 1, wantCap: 5000, answered: 5000}, {cap: 4, asked: 1, wantCap: 4, answered: 2}, {cap: 1000, asked: 0, wantCap: 1000, answered: 5000}} {
+		d := openTestSockDiag(t)
+		k := &fakeKernel{t: t, script: script}
+		k.install(d)
+		asked := 0
+		d.grow = func() int { asked++; return tc.answered }
+		out, err := d.dump(ProtoTCP, FamilyIPv4, nil, make([]Socket, 0, tc.cap), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != 2 || asked != tc.asked || cap(out) < tc.wantCap || (tc.wantCap < 100 && cap(out) > 100) {
+			t.Errorf("capacity %d, grow answering %d: %d sockets, asked %d times, capacity %d; want 2, %d, %d",
+				tc.cap, tc.answered, len(out), asked, cap(out), tc.asked, tc.wantCap)
+		}
+		// Asked once per read, not per dump.
+		if _, err := d.dump(ProtoTCP, FamilyIPv4, nil, make([]Socket, 0, tc.cap), nil); err != nil {
+			t.Fatal(err)
+		}
+		if asked != tc.asked {
+			t.Errorf("grow asked again by the second dump: %d times", asked)
+		}
+	}
+}
