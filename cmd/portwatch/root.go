@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -220,6 +219,21 @@ func bindListFlags(fl *pflag.FlagSet, f *listFlags) {
 
 }
 
+// needsServices reports whether the list shows or sorts by service names:
+// every format but the numeric table and the summary does, and a
+// --services file given is read to check it whatever the format.
+func (f *listFlags) needsServices() bool {
+	switch {
+	case f.servicesFile != "":
+		return true
+	case f.summary:
+		return false
+	case f.format.value == "json" || f.format.value == "csv":
+		return true
+	}
+	return !f.numeric || strings.EqualFold(strings.TrimSpace(f.sort), "service")
+}
+
 // runList is the main job: collect, filter, sort and render.
 func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error {
 	if err := f.checkOutput(); err != nil {
@@ -227,13 +241,15 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 	}
 	opts := f.collectorOptions()
 
-	reg, err := loadRegistry(f.servicesFile, stderr)
-	if err != nil {
-		return err
+	var reg render.ServiceNamer // nil: no names wanted
+	if f.needsServices() {
+		r, err := loadRegistry(f.servicesFile, stderr)
+		if err != nil {
+			return err
+		}
+		reg = r
 	}
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
 	snap, err := collect(ctx, f.replay, opts)
 	if err != nil {
 		return err
