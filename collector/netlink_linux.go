@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -247,7 +248,7 @@ func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket
 // sendKernel sends a request to the kernel.
 func (d *sockDiag) sendKernel(req []byte) error {
 	for {
-		err := unix.Sendto(d.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		err := rawSendtoKernel(d.fd, req)
 		if err == unix.EINTR {
 			continue
 		}
@@ -276,4 +277,26 @@ func (d *sockDiag) recvKernel(buf []byte) (int, error) {
 		}
 		return n, nil
 	}
+}
+
+// rawSendtoKernel sends req to the kernel (nl_pid 0) on the netlink socket
+// fd as a raw system call, without telling the Go scheduler: the kernel
+// answers a dump request by starting the dump inside sendto, which takes
+// about a millisecond and a half on a large hash table even when it is
+// nearly empty, and a scheduler told of a system call that long hands the
+// goroutine's processor to a new thread and back, which costs more than
+// the call itself. The call never waits on anything but the kernel's own
+// work.
+func rawSendtoKernel(fd int, req []byte) error {
+	sa := unix.RawSockaddrNetlink{Family: unix.AF_NETLINK}
+	var p unsafe.Pointer
+	if len(req) > 0 {
+		p = unsafe.Pointer(&req[0])
+	}
+	_, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(len(req)), 0,
+		uintptr(unsafe.Pointer(&sa)), unix.SizeofSockaddrNetlink)
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }
