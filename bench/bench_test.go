@@ -138,6 +138,7 @@ func tinyConfig(t *testing.T, progress *syncWriter) config {
 	dir := t.TempDir()
 	return config{
 		Sizes: []int{300}, Rounds: 1, Warmup: 0,
+		StartupSizes: []int{idleTable, 300}, StartupRounds: 2, Instructions: countAuto,
 		Load:        loadOptions{Listeners: 20, UDP: 100, PerPort: 9000, MaxFDs: 19000},
 		Concurrency: 16, Timeout: 2 * time.Minute, SetupTimeout: time.Minute,
 		Out: filepath.Join(dir, "latest.md"), JSONOut: filepath.Join(dir, "latest.json"),
@@ -147,7 +148,7 @@ func tinyConfig(t *testing.T, progress *syncWriter) config {
 
 // checkGone fails unless every helper of s has exited and none of its
 // sockets is left.
-func checkGone(t *testing.T, s SizeResult) {
+func checkGone(t *testing.T, s LoadResult) {
 	t.Helper()
 	if len(s.HelperPIDs) == 0 || len(s.TCPPorts) == 0 {
 		t.Fatalf("no helpers or ports recorded: %+v", s)
@@ -179,7 +180,7 @@ func TestTinyBench(t *testing.T) {
 		t.Fatalf("%d sizes in the report, want 1", len(rep.Sizes))
 	}
 	s := rep.Sizes[0]
-	checkGone(t, s)
+	checkGone(t, s.LoadResult)
 	want := LoadCount{ServerEstablished: 90, ClientEstablished: 90, Listening: 20, UDPConnected: 50, UDPUnconnected: 50}
 	if s.Before != want || s.After != want {
 		t.Errorf("load before timing: %s; after: %s; want %s", s.Before, s.After, want)
@@ -204,13 +205,16 @@ func TestTinyBench(t *testing.T) {
 	}
 
 	checkWatchRefresh(t, s.WatchRefresh)
+	checkStartup(t, rep.Startup)
 
 	md, err := os.ReadFile(cfg.Out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range append([]string{"# portwatch benchmark", "## 300 sockets", "| scenario | tool |", "| portwatch | `portwatch -tan`",
-		"### watch refresh", "| CPU per steady-state refresh |", "Target: at most 0.300 s of CPU per steady-state refresh at 120000 sockets"}, names...) {
+		"### watch refresh", "| CPU per steady-state refresh |", "Target: at most 0.300 s of CPU per steady-state refresh at 120000 sockets",
+		"## start-up", "### start-up, idle table", "### start-up, 300 sockets", "| Go floor | `hello` |", "| portwatch | `portwatch service 443` |",
+		"Target: `portwatch -tan` within 2.00 ms of the Go floor", "- Instructions: ", "not compared on this table"}, names...) {
 		if !bytes.Contains(md, []byte(w)) {
 			t.Errorf("results file lacks %q:\n%s", w, md)
 		}
@@ -220,6 +224,9 @@ func TestTinyBench(t *testing.T) {
 		t.Errorf("JSON results file unreadable: %v", err)
 	} else if wr := back.Sizes[0].WatchRefresh; wr == nil || len(wr.CPUPerRefresh) != 1 || wr.FirstCPU != s.WatchRefresh.FirstCPU {
 		t.Errorf("JSON results file lacks the watch refresh: %+v", wr)
+	} else if len(back.Startup) != 2 || back.Startup[1].Load == nil || back.Startup[0].Commands[0].VsSS == nil ||
+		back.Startup[0].Commands[0].VsSS.Median != rep.Startup[0].Commands[0].VsSS.Median {
+		t.Errorf("JSON results file lacks the start-up scenario: %+v", back.Startup)
 	}
 	out := cfg.Stdout.(*bytes.Buffer).String()
 	if !strings.Contains(out, "SCENARIO") || !strings.Contains(out, "portwatch -tanp") {
@@ -227,6 +234,59 @@ func TestTinyBench(t *testing.T) {
 	}
 	if !strings.Contains(out, "watch refresh: portwatch watch") || !strings.Contains(out, "CPU per steady-state refresh ") {
 		t.Errorf("stdout lacks the watch refresh:\n%s", out)
+	}
+	if !strings.Contains(out, "== start-up, idle table") || !strings.Contains(out, "PW-FLOOR") {
+		t.Errorf("stdout lacks the start-up scenario:\n%s", out)
+	}
+}
+
+// checkStartup checks the start-up scenario of the tiny bench (two
+// rounds on the idle table and at 300 sockets): every command ran in
+// every round, portwatch's were compared with ss and the floor round by
+// round, the idle table's targets were measured, and each command's
+// instructions were counted or said why not. It asserts no timings.
+func checkStartup(t *testing.T, sts []StartupResult) {
+	t.Helper()
+	if len(sts) != 2 || sts[0].Size != idleTable || sts[1].Size != 300 || sts[0].Load != nil || sts[1].Load == nil {
+		t.Fatalf("start-up tables: %+v", sts)
+	}
+	checkGone(t, *sts[1].Load)
+	if sts[1].Load.Before.Sockets() != 300 || sts[0].HostSockets < 0 {
+		t.Errorf("start-up at 300 sockets: load %s", sts[1].Load.Before)
+	}
+	wantCmds := []string{"portwatch -tan", "portwatch -tan --json", "portwatch service 443", "ss -tan", "hello"}
+	for _, st := range sts {
+		if len(st.Commands) != len(wantCmds) {
+			t.Fatalf("%s: %d commands, want %d", st.Table, len(st.Commands), len(wantCmds))
+		}
+		for i, c := range st.Commands {
+			tr := c.Timing
+			if tr.Command != wantCmds[i] || len(tr.Runs) != 2 || tr.Failed != 0 || tr.Median <= 0 {
+				t.Errorf("%s: command %d: %+v", st.Table, i, tr)
+			}
+			portwatch := c.Role == rolePortwatch
+			if portwatch != (i < 3) || (c.VsSS != nil) != portwatch || (c.MinusFloor != nil) != portwatch || (c.VsFloor != nil) != portwatch {
+				t.Errorf("%s: %s: role %q, comparisons %v %v %v", st.Table, tr.Command, c.Role, c.VsSS, c.MinusFloor, c.VsFloor)
+			}
+			if portwatch && (len(c.VsSS.Rounds) != 2 || c.VsSS.Median <= 0 || len(c.MinusFloor.Rounds) != 2 || c.VsFloor.OfMedians <= 0) {
+				t.Errorf("%s: %s: per-round comparisons %+v %+v %+v", st.Table, tr.Command, c.VsSS, c.MinusFloor, c.VsFloor)
+			}
+			// Counting may be unavailable here; then it says why.
+			if ic := c.Instructions; ic == nil || (ic.Count > 0) == (ic.Unavailable != "") {
+				t.Errorf("%s: %s: instructions %+v", st.Table, tr.Command, ic)
+			} else if ic.Unavailable != "" {
+				t.Logf("%s: %s: instructions not counted: %s", st.Table, tr.Command, ic.Unavailable)
+			}
+		}
+		if st.InstructionNote == "" || !strings.Contains(st.Floor, "CGO_ENABLED=0") {
+			t.Errorf("%s: instruction note %q, floor %q", st.Table, st.InstructionNote, st.Floor)
+		}
+	}
+	if tg := sts[0].Targets; len(tg) != 2 || tg[0].Met == nil || tg[1].Met == nil {
+		t.Errorf("idle table targets: %+v", tg)
+	}
+	if tg := sts[1].Targets; len(tg) != 0 {
+		t.Errorf("targets at 300 sockets: %+v", tg)
 	}
 }
 
@@ -278,7 +338,7 @@ func TestInterruptCleansUp(t *testing.T) {
 		}
 	}}
 	cfg := tinyConfig(t, progress)
-	cfg.Out, cfg.JSONOut = "", ""
+	cfg.Out, cfg.JSONOut, cfg.StartupSizes = "", "", nil
 	rep, err := run(ctx, cfg)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("run: %v, want context.Canceled\n%s", err, progress)
@@ -286,7 +346,29 @@ func TestInterruptCleansUp(t *testing.T) {
 	if len(rep.Sizes) != 1 {
 		t.Fatalf("%d sizes in the report, want 1", len(rep.Sizes))
 	}
-	checkGone(t, rep.Sizes[0])
+	checkGone(t, rep.Sizes[0].LoadResult)
+}
+
+// TestInterruptStartupCleansUp cancels the run during the start-up
+// scenario's rounds on a load and checks that the load is gone.
+func TestInterruptStartupCleansUp(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	progress := &syncWriter{onWrite: func(s string) {
+		if strings.Contains(s, "start-up, 300 sockets: round 1/") {
+			cancel()
+		}
+	}}
+	cfg := tinyConfig(t, progress)
+	cfg.Out, cfg.JSONOut, cfg.Sizes, cfg.StartupSizes = "", "", nil, []int{300}
+	rep, err := run(ctx, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("run: %v, want context.Canceled\n%s", err, progress)
+	}
+	if len(rep.Startup) != 1 || rep.Startup[0].Load == nil {
+		t.Fatalf("start-up tables in the report: %+v", rep.Startup)
+	}
+	checkGone(t, *rep.Startup[0].Load)
 }
 
 func TestWatchRefreshSummary(t *testing.T) {

@@ -19,12 +19,10 @@ func buildPortwatch(ctx context.Context, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("building portwatch needs the go command on PATH (or pass -portwatch): %w", err)
 	}
-	out, err := exec.CommandContext(ctx, goTool, "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("not inside the portwatch module: run from the repository or pass -portwatch PATH")
+	root, err := moduleRoot(ctx, goTool)
+	if err != nil {
+		return "", fmt.Errorf("%w: run from the repository or pass -portwatch PATH", err)
 	}
-	root := filepath.Dir(gomod)
 	version := "dev"
 	git := exec.CommandContext(ctx, "git", "describe", "--tags", "--always", "--dirty")
 	git.Dir = root
@@ -40,4 +38,15 @@ func buildPortwatch(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("building portwatch: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// moduleRoot is the directory of the module around the working directory,
+// as goTool sees it.
+func moduleRoot(ctx context.Context, goTool string) (string, error) {
+	out, err := exec.CommandContext(ctx, goTool, "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("not inside the portwatch module")
+	}
+	return filepath.Dir(gomod), nil
 }

@@ -77,13 +77,7 @@ func launch(req launchRequest, devnull, scratch *os.File) RunResult {
 		cmd.Stdout = &lc
 	}
 	cmd.Stderr = scratch
-	// Plain C locale, no colour, no trace of the bench's own variables.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PORTWATCH_BENCH_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "LC_ALL=C", "NO_COLOR=1")
+	cmd.Env = commandEnv()
 	// If the launcher dies (the bench was stopped), so does the command.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 
@@ -118,6 +112,19 @@ func launch(req launchRequest, devnull, scratch *os.File) RunResult {
 		}
 	}
 	return res
+}
+
+// commandEnv is the environment of a measured command: the bench's own
+// without its PORTWATCH_BENCH_ variables, in the plain C locale, without
+// colour.
+func commandEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PORTWATCH_BENCH_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "LC_ALL=C", "NO_COLOR=1")
 }
 
 // cpuTime is the user plus system time in a rusage.

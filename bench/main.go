@@ -28,9 +28,12 @@ func benchMain(args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	cfg := config{Stdout: os.Stdout, Progress: os.Stderr}
 	fs.StringVar(&cfg.Portwatch, "portwatch", "", "portwatch binary to time (default: build ./cmd/portwatch into a temporary directory)")
-	sizes := fs.String("sizes", "2000,20000,120000", "comma-separated total socket counts, one load each")
+	sizes := fs.String("sizes", "2000,20000,120000", "comma-separated total socket counts, one load each, for every scenario but start-up; none: no such load")
 	fs.IntVar(&cfg.Rounds, "rounds", 5, "timed rounds per scenario")
 	fs.IntVar(&cfg.Warmup, "warmup", 1, "untimed runs of each command before the rounds")
+	startupSizes := fs.String("startup-sizes", "idle,2000", "comma-separated tables of the start-up scenario: idle (no bench load) or total socket counts; none: skip it")
+	fs.IntVar(&cfg.StartupRounds, "startup-rounds", 50, "timed rounds of the start-up scenario")
+	fs.StringVar(&cfg.Instructions, "instructions", countAuto, "how the start-up scenario counts instructions: auto (perf if its counter works, else callgrind), perf, callgrind or none")
 	fs.StringVar(&cfg.Out, "out", "bench/results/latest.md", "Markdown results file (empty: none)")
 	fs.StringVar(&cfg.JSONOut, "json", "", "also write the results as JSON to this file")
 	fs.IntVar(&cfg.Load.Listeners, "listeners", 20, "listening TCP sockets (at least one per -per-port connections)")
@@ -55,8 +58,22 @@ func benchMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "bench: -sizes:", err)
 		return 2
 	}
-	if fs.NArg() > 0 || cfg.Rounds < 1 || cfg.Warmup < 0 {
-		fmt.Fprintln(os.Stderr, "bench: -rounds must be at least 1, -warmup at least 0, and no arguments are accepted")
+	if cfg.StartupSizes, err = parseStartupSizes(*startupSizes); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -startup-sizes:", err)
+		return 2
+	}
+	if len(cfg.Sizes) == 0 && len(cfg.StartupSizes) == 0 {
+		fmt.Fprintln(os.Stderr, "bench: -sizes and -startup-sizes are both none: nothing to run")
+		return 2
+	}
+	switch cfg.Instructions {
+	case countAuto, countPerf, countCallgrind, countNone:
+	default:
+		fmt.Fprintf(os.Stderr, "bench: -instructions: %q is not auto, perf, callgrind or none\n", cfg.Instructions)
+		return 2
+	}
+	if fs.NArg() > 0 || cfg.Rounds < 1 || cfg.StartupRounds < 1 || cfg.Warmup < 0 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds and -startup-rounds must be at least 1, -warmup at least 0, and no arguments are accepted")
 		return 2
 	}
 
@@ -74,13 +91,37 @@ func benchMain(args []string) int {
 	return 0
 }
 
-// parseSizes reads "2000,20000,120000".
+// parseSizes reads "2000,20000,120000"; "none" (or nothing) is no size.
 func parseSizes(s string) ([]int, error) {
+	if t := strings.TrimSpace(s); t == "" || t == "none" {
+		return nil, nil
+	}
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
 			return nil, fmt.Errorf("%q is not a positive number of sockets", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseStartupSizes reads "idle,2000": idle is the table without a bench
+// load (idleTable); "none" (or nothing) is no table.
+func parseStartupSizes(s string) ([]int, error) {
+	if t := strings.TrimSpace(s); t == "" || t == "none" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if strings.TrimSpace(f) == "idle" {
+			out = append(out, idleTable)
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is neither idle nor a positive number of sockets", f)
 		}
 		out = append(out, n)
 	}

@@ -14,44 +14,52 @@ import (
 	"time"
 )
 
-// Report is a whole benchmark run: the machine, the method and one result
-// per size.
+// Report is a whole benchmark run: the machine, the method, the start-up
+// scenario's tables and one result per size.
 type Report struct {
-	Machine Machine      `json:"machine"`
-	Rounds  int          `json:"rounds"`
-	Warmup  int          `json:"warmup"`
-	Sizes   []SizeResult `json:"sizes"`
+	Machine       Machine         `json:"machine"`
+	Rounds        int             `json:"rounds"`
+	Warmup        int             `json:"warmup"`
+	StartupRounds int             `json:"startup_rounds"`
+	Startup       []StartupResult `json:"startup,omitempty"`
+	Sizes         []SizeResult    `json:"sizes"`
 }
 
 // SizeResult is the load of one size and the scenarios and watch refresh
 // timed on it.
 type SizeResult struct {
-	Size          int              `json:"size"`    // requested total sockets
-	Sockets       int              `json:"sockets"` // planned: 2*pairs + listeners + UDP
-	Pairs         int              `json:"pairs"`
-	Listeners     int              `json:"listeners"`
-	ConnPorts     int              `json:"conn_ports"` // listeners that carry connections
-	UDP           int              `json:"udp"`
-	UDPConnected  int              `json:"udp_connected"`
-	ServerHelpers int              `json:"server_helpers"`
-	ClientHelpers int              `json:"client_helpers"`
-	HelperPIDs    []int            `json:"helper_pids"`
-	TCPPorts      []int            `json:"tcp_ports"` // listener ports, busiest first
-	UDPPorts      []int            `json:"udp_ports"`
-	Port          int              `json:"port"` // the single-port scenario's port
-	Setup         time.Duration    `json:"setup_ns"`
-	Before        LoadCount        `json:"before"`  // counted before timing
-	Others        int              `json:"others"`  // other TCP and UDP sockets of the host, before timing
-	After         LoadCount        `json:"after"`   // counted after timing, before teardown
-	LoadAvg       [2]string        `json:"loadavg"` // /proc/loadavg (1, 5, 15 min) before and after timing
-	Teardown      time.Duration    `json:"teardown_ns"`
-	Left          LoadCount        `json:"left"` // counted after teardown: all zero
-	Scenarios     []ScenarioResult `json:"scenarios"`
-	WatchRefresh  *WatchRefresh    `json:"watch_refresh,omitempty"` // nil when the size failed before it
+	LoadResult
+	Scenarios    []ScenarioResult `json:"scenarios"`
+	WatchRefresh *WatchRefresh    `json:"watch_refresh,omitempty"` // nil when the size failed before it
+}
+
+// LoadResult is one socket load: what was planned, set up and counted
+// before and after timing, and its teardown.
+type LoadResult struct {
+	Size          int           `json:"size"`    // requested total sockets
+	Sockets       int           `json:"sockets"` // planned: 2*pairs + listeners + UDP
+	Pairs         int           `json:"pairs"`
+	Listeners     int           `json:"listeners"`
+	ConnPorts     int           `json:"conn_ports"` // listeners that carry connections
+	UDP           int           `json:"udp"`
+	UDPConnected  int           `json:"udp_connected"`
+	ServerHelpers int           `json:"server_helpers"`
+	ClientHelpers int           `json:"client_helpers"`
+	HelperPIDs    []int         `json:"helper_pids"`
+	TCPPorts      []int         `json:"tcp_ports"` // listener ports, busiest first
+	UDPPorts      []int         `json:"udp_ports"`
+	Port          int           `json:"port"` // the single-port scenario's port
+	Setup         time.Duration `json:"setup_ns"`
+	Before        LoadCount     `json:"before"`  // counted before timing
+	Others        int           `json:"others"`  // other TCP and UDP sockets of the host, before timing
+	After         LoadCount     `json:"after"`   // counted after timing, before teardown
+	LoadAvg       [2]string     `json:"loadavg"` // /proc/loadavg (1, 5, 15 min) before and after timing
+	Teardown      time.Duration `json:"teardown_ns"`
+	Left          LoadCount     `json:"left"` // counted after teardown: all zero
 }
 
 // describe is a one-line account of the load.
-func (s SizeResult) describe() string {
+func (s LoadResult) describe() string {
 	return fmt.Sprintf("%d sockets: %d established pairs to %d listener port(s) (port %d busiest), %d listeners, %d UDP (%d connected), held by %d helper processes (%d accepting, %d dialing); the host had %d other TCP/UDP sockets",
 		s.Sockets, s.Pairs, s.ConnPorts, s.Port, s.Listeners, s.UDP, s.UDPConnected,
 		s.ServerHelpers+s.ClientHelpers, s.ServerHelpers, s.ClientHelpers, s.Others)
@@ -98,20 +106,25 @@ func rows(s SizeResult) []row {
 			if t.Lines >= 0 {
 				r.lines = strconv.Itoa(t.Lines)
 			}
-			switch {
-			case t.Missing:
-				r.status = "missing (not installed)"
-			case t.Failed > 0:
-				r.status = fmt.Sprintf("FAILED %d/%d: %s", t.Failed, len(t.Runs), t.FirstError)
-			case len(t.Runs) == 0:
-				r.status = "not run"
-			default:
-				r.status = "ok"
-			}
+			r.status = runStatus(t)
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// runStatus is a command's status column: ok, missing, failed or not run.
+func runStatus(t ToolResult) string {
+	switch {
+	case t.Missing:
+		return "missing (not installed)"
+	case t.Failed > 0:
+		return fmt.Sprintf("FAILED %d/%d: %s", t.Failed, len(t.Runs), t.FirstError)
+	case len(t.Runs) == 0:
+		return "not run"
+	default:
+		return "ok"
+	}
 }
 
 // verdict turns a ratio into "12.3x faster" / "1.4x slower" for portwatch.
@@ -157,6 +170,9 @@ func writeMarkdown(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "- ss: %s\n- netstat: %s\n- lsof: %s\n", m.SS, m.Netstat, m.Lsof)
 	fmt.Fprintf(w, "- Limits: %s\n\n", m.Limits)
 	fmt.Fprintf(w, method+"\n", rep.Warmup, rep.Rounds)
+	if len(rep.Startup) > 0 {
+		writeStartupMarkdown(w, rep)
+	}
 	for _, s := range rep.Sizes {
 		fmt.Fprintf(w, "\n## %d sockets\n\n", s.Size)
 		fmt.Fprintf(w, "Load: %s. Set up in %s. Counted in /proc/net before timing: %s; after: %s. Load average before timing: %s; after: %s.\n\n",

@@ -13,22 +13,26 @@ import (
 
 // config is everything one benchmark run needs.
 type config struct {
-	Portwatch    string // binary to time; "" builds ./cmd/portwatch
-	Sizes        []int  // total sockets, one load each
-	Rounds       int
-	Warmup       int
-	Load         loadOptions
-	Concurrency  int           // dials in flight per client helper
-	Timeout      time.Duration // per timed command
-	SetupTimeout time.Duration // per load
-	Out          string        // Markdown results file
-	JSONOut      string        // JSON results file; "" for none
-	Stdout       io.Writer     // the results tables
-	Progress     io.Writer     // progress lines and helpers' stderr
+	Portwatch     string // binary to time; "" builds ./cmd/portwatch
+	Sizes         []int  // total sockets, one load each
+	Rounds        int
+	Warmup        int
+	StartupSizes  []int  // tables of the start-up scenario: idleTable or total sockets
+	StartupRounds int    // timed rounds of the start-up scenario
+	Instructions  string // how it counts instructions: countAuto, countPerf, countCallgrind or countNone
+	Load          loadOptions
+	Concurrency   int           // dials in flight per client helper
+	Timeout       time.Duration // per timed command
+	SetupTimeout  time.Duration // per load
+	Out           string        // Markdown results file
+	JSONOut       string        // JSON results file; "" for none
+	Stdout        io.Writer     // the results tables
+	Progress      io.Writer     // progress lines and helpers' stderr
 }
 
-// run benchmarks every size in turn and writes the results files after
-// each one. On error, the report ends with the size that failed. Every
+// run times the start-up scenario on each of its tables, then benchmarks
+// every size in turn, and writes the results files after each table and
+// size. On error, the report ends with the one that failed. Every
 // process it starts is gone when it returns, whatever happened; a
 // cancelled ctx (SIGINT, SIGTERM) stops it early.
 func run(ctx context.Context, cfg config) (Report, error) {
@@ -50,7 +54,7 @@ func run(ctx context.Context, cfg config) (Report, error) {
 		fmt.Fprintf(cfg.Progress, "open-file limit is %d: at most %d sockets per helper\n", rl.Max, cfg.Load.MaxFDs)
 	}
 	tools := lookTools()
-	rep := Report{Machine: machineInfo(pw, tools), Rounds: cfg.Rounds, Warmup: cfg.Warmup}
+	rep := Report{Machine: machineInfo(pw, tools), Rounds: cfg.Rounds, Warmup: cfg.Warmup, StartupRounds: cfg.StartupRounds}
 	m := rep.Machine
 	fmt.Fprintf(cfg.Stdout, "%s | %s, %d CPUs, %s | %s | %s\n%s | %s | %s | %s\n",
 		m.Date, m.CPU, m.CPUs, m.Memory, m.Kernel, m.Go, m.Portwatch, m.SS, m.Netstat, m.Lsof)
@@ -58,6 +62,13 @@ func run(ctx context.Context, cfg config) (Report, error) {
 	r, err := newRunner(cfg.Timeout)
 	if err != nil {
 		return rep, err
+	}
+	// Start-up first, while the machine is quiet: the large loads before
+	// it would leave their teardown's work behind.
+	if len(cfg.StartupSizes) > 0 {
+		if err := runStartups(ctx, cfg, r, pw, tools, &rep); err != nil {
+			return rep, err
+		}
 	}
 	for _, size := range cfg.Sizes {
 		sr, err := runSize(ctx, cfg, r, pw, tools, size)
@@ -76,14 +87,35 @@ func run(ctx context.Context, cfg config) (Report, error) {
 	return rep, nil
 }
 
-// runSize sets up one load, checks it is there, times every scenario and
-// watch mode's refresh on it and tears it down again.
-func runSize(ctx context.Context, cfg config, r *runner, pw string, tools map[string]string, size int) (sr SizeResult, err error) {
+// runSize sets up one load, times every scenario and watch mode's
+// refresh on it and tears it down again.
+func runSize(ctx context.Context, cfg config, r *runner, pw string, tools map[string]string, size int) (SizeResult, error) {
+	var sr SizeResult
+	lr, err := onLoad(ctx, cfg, size, func(lr *LoadResult) error {
+		for _, sc := range scenarios(pw, tools, lr.Port) {
+			res, err := runScenario(ctx, r, sc, cfg.Rounds, cfg.Warmup, cfg.Progress)
+			if err != nil {
+				return err
+			}
+			sr.Scenarios = append(sr.Scenarios, res)
+		}
+		var err error
+		sr.WatchRefresh, err = runWatchRefresh(ctx, r, pw, size, cfg.Rounds, cfg.Warmup, cfg.Progress)
+		return err
+	})
+	sr.LoadResult = lr
+	return sr, err
+}
+
+// onLoad sets up the load of one size, checks it is all there, calls
+// timed with it and tears it down again, whatever happened. The result
+// describes the load as far as it got.
+func onLoad(ctx context.Context, cfg config, size int, timed func(lr *LoadResult) error) (lr LoadResult, err error) {
 	plan, err := planLoad(size, cfg.Load)
 	if err != nil {
-		return sr, err
+		return lr, err
 	}
-	sr = SizeResult{
+	lr = LoadResult{
 		Size: size, Sockets: plan.Total(), Pairs: plan.Pairs, Listeners: plan.Listeners,
 		ConnPorts: plan.ConnPorts(), UDP: plan.UDP, UDPConnected: plan.UDPConnected,
 		ServerHelpers: len(plan.Servers), ClientHelpers: len(plan.Clients),
@@ -91,17 +123,17 @@ func runSize(ctx context.Context, cfg config, r *runner, pw string, tools map[st
 	fmt.Fprintf(cfg.Progress, "size %d: setting up %d pairs over %d helpers\n", size, plan.Pairs, len(plan.Servers)+len(plan.Clients))
 	l, err := startLoad(ctx, plan, cfg.Concurrency, cfg.SetupTimeout, cfg.Progress)
 	if err != nil {
-		return sr, err
+		return lr, err
 	}
-	sr.HelperPIDs, sr.TCPPorts, sr.UDPPorts, sr.Setup = l.pids(), l.tcpPorts, l.udpPorts, l.setup
-	sr.Port = l.tcpPorts[0]
+	lr.HelperPIDs, lr.TCPPorts, lr.UDPPorts, lr.Setup = l.pids(), l.tcpPorts, l.udpPorts, l.setup
+	lr.Port = l.tcpPorts[0]
 	closed := false
 	teardown := func() error {
 		closed = true
 		start := time.Now()
 		l.close()
 		left, err := l.waitGone(10 * time.Second)
-		sr.Teardown, sr.Left = time.Since(start), left
+		lr.Teardown, lr.Left = time.Since(start), left
 		if err == nil && left.Sockets() > 0 {
 			err = fmt.Errorf("sockets left after teardown: %s", left)
 		}
@@ -118,48 +150,40 @@ func runSize(ctx context.Context, cfg config, r *runner, pw string, tools map[st
 		UDPConnected: plan.UDPConnected, UDPUnconnected: plan.UDP - plan.UDPConnected,
 	}
 	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if sr.Before, err = countLoad(sr.TCPPorts, sr.UDPPorts); err != nil {
-			return sr, err
+		if lr.Before, err = countLoad(lr.TCPPorts, lr.UDPPorts); err != nil {
+			return lr, err
 		}
-		if sr.Before == want {
+		if lr.Before == want {
 			break
 		}
 		if time.Now().After(deadline) {
-			return sr, fmt.Errorf("the load is not all there: /proc/net has %s; want %s", sr.Before, want)
+			return lr, fmt.Errorf("the load is not all there: /proc/net has %s; want %s", lr.Before, want)
 		}
 	}
 	host, err := countHost()
 	if err != nil {
-		return sr, err
+		return lr, err
 	}
-	sr.Others = host - sr.Before.Sockets()
-	fmt.Fprintf(cfg.Progress, "size %d: set up in %s; /proc/net has %s, and %d other sockets\n", size, fmtDuration(sr.Setup), sr.Before, sr.Others)
-	if sr.Others > sr.Sockets/10 {
-		fmt.Fprintf(cfg.Progress, "size %d: WARNING: %d sockets of other programs are on this host; every tool lists them too\n", size, sr.Others)
-	}
-
-	sr.LoadAvg[0] = loadAvg()
-	for _, sc := range scenarios(pw, tools, sr.Port) {
-		res, err := runScenario(ctx, r, sc, cfg.Rounds, cfg.Warmup, cfg.Progress)
-		if err != nil {
-			return sr, err
-		}
-		sr.Scenarios = append(sr.Scenarios, res)
-	}
-	if sr.WatchRefresh, err = runWatchRefresh(ctx, r, pw, size, cfg.Rounds, cfg.Warmup, cfg.Progress); err != nil {
-		return sr, err
+	lr.Others = host - lr.Before.Sockets()
+	fmt.Fprintf(cfg.Progress, "size %d: set up in %s; /proc/net has %s, and %d other sockets\n", size, fmtDuration(lr.Setup), lr.Before, lr.Others)
+	if lr.Others > lr.Sockets/10 {
+		fmt.Fprintf(cfg.Progress, "size %d: WARNING: %d sockets of other programs are on this host; every tool lists them too\n", size, lr.Others)
 	}
 
-	sr.LoadAvg[1] = loadAvg()
-	if sr.After, err = countLoad(sr.TCPPorts, sr.UDPPorts); err != nil {
-		return sr, err
+	lr.LoadAvg[0] = loadAvg()
+	if err := timed(&lr); err != nil {
+		return lr, err
 	}
-	if sr.After != want {
-		fmt.Fprintf(cfg.Progress, "size %d: WARNING: the load changed during timing: %s\n", size, sr.After)
+	lr.LoadAvg[1] = loadAvg()
+	if lr.After, err = countLoad(lr.TCPPorts, lr.UDPPorts); err != nil {
+		return lr, err
+	}
+	if lr.After != want {
+		fmt.Fprintf(cfg.Progress, "size %d: WARNING: the load changed during timing: %s\n", size, lr.After)
 	}
 	if err := teardown(); err != nil {
-		return sr, err
+		return lr, err
 	}
-	fmt.Fprintf(cfg.Progress, "size %d: torn down in %s\n", size, fmtDuration(sr.Teardown))
-	return sr, nil
+	fmt.Fprintf(cfg.Progress, "size %d: torn down in %s\n", size, fmtDuration(lr.Teardown))
+	return lr, nil
 }

@@ -58,7 +58,7 @@ func (t *ToolResult) summarize() {
 
 // median of a non-empty slice; the mean of the middle two for an even
 // count.
-func median[T time.Duration | int64](v []T) T {
+func median[T time.Duration | int64 | float64](v []T) T {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	n := len(s)
