@@ -1,13 +1,13 @@
 package audit
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -130,13 +130,14 @@ func splitPath(path string) (dir, base string) {
 }
 
 // createTemp creates a new file in dir named after base, with mode 0644
-// less the umask, as a new baseline gets.
+// less the umask, as a new baseline gets. The name's random part comes
+// from math/rand/v2 (seeded by the runtime from the kernel): O_EXCL makes
+// a guessed name harmless, and crypto/rand would link and initialise the
+// whole FIPS module into every run of the binary.
 func createTemp(dir, base string) (*os.File, error) {
 	var err error
 	for range 100 {
-		var r [6]byte
-		rand.Read(r[:])
-		name := dir + "." + base + ".tmp" + hex.EncodeToString(r[:])
+		name := dir + "." + base + ".tmp" + strconv.FormatUint(rand.Uint64()&(1<<48-1), 16)
 		var f *os.File
 		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if !errors.Is(err, fs.ErrExist) {

@@ -1,3 +1,5 @@
+//go:build profile
+
 package main
 
 import (
@@ -8,7 +10,9 @@ import (
 
 // startProfiles starts the CPU profile and arranges the heap profile that
 // the hidden --cpuprofile and --memprofile flags ask for; the returned
-// function ends them.
+// function ends them. Only a build with -tags profile has it: linking
+// runtime/pprof turns on the runtime's heap sampling in every run
+// (profile_off.go).
 func startProfiles(cpuPath, memPath string) (stop func(), err error) {
 	stop = func() {}
 	if cpuPath != "" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,5 +109,32 @@ func TestListPathImports(t *testing.T) {
 				t.Errorf("the list's packages import %s", dep)
 			}
 		}
+	}
+}
+
+// TestBinaryLinksNoCostlyInit keeps packages out of the binary whose mere
+// presence costs every run: runtime/pprof turns on the runtime's heap
+// sampling (a stack walk every 512 KiB allocated); crypto/rand brings the
+// FIPS module's self-checks and tables. The profiler is linked only with
+// -tags profile.
+func TestBinaryLinksNoCostlyInit(t *testing.T) {
+	out, err := exec.Command(goTool(), "list", "-deps", "github.com/portwatch/portwatch/cmd/portwatch").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	forbidden := []string{"runtime/pprof", "crypto/rand", "crypto/internal/fips140"}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, f := range forbidden {
+			if dep == f || strings.HasPrefix(dep, f+"/") {
+				t.Errorf("portwatch links %s", dep)
+			}
+		}
+	}
+	out, err = exec.Command(goTool(), "list", "-tags", "profile", "-deps", "github.com/portwatch/portwatch/cmd/portwatch").Output()
+	if err != nil {
+		t.Fatalf("go list -tags profile -deps: %v", err)
+	}
+	if !slices.Contains(strings.Fields(string(out)), "runtime/pprof") {
+		t.Error("a build with -tags profile does not link runtime/pprof: the hidden --cpuprofile flag has no profiler")
 	}
 }
