@@ -157,32 +157,51 @@ func (set StateSet) Has(s State) bool {
 	return set&(1<<s) != 0
 }
 
-// stateGroups maps each name accepted by ParseStates to the states it means.
-// Names follow netstat (FIN_WAIT1) and ss (fin-wait-1, listening, connected).
-var stateGroups = map[string]StateSet{
-	"established":    1 << StateEstablished,
-	"syn-sent":       1 << StateSynSent,
-	"syn-recv":       1<<StateSynRecv | 1<<StateNewSynRecv,
-	"fin-wait-1":     1 << StateFinWait1,
-	"fin-wait-2":     1 << StateFinWait2,
-	"time-wait":      1 << StateTimeWait,
-	"close":          1 << StateClose,
-	"bound-inactive": 1 << StateBoundInactive,
-	"unconn":         1 << StateClose,
-	"close-wait":     1 << StateCloseWait,
-	"last-ack":       1 << StateLastAck,
-	"listen":         1 << StateListen,
-	"closing":        1 << StateClosing,
-	"all":            AllStates,
-	"listening":      1<<StateListen | 1<<StateClose,
-	"connected": AllStates &^ (1<<StateListen | 1<<StateClose |
-		1<<StateTimeWait | 1<<StateUnknown),
-	"synchronized": AllStates &^ (1<<StateListen | 1<<StateClose |
-		1<<StateTimeWait | 1<<StateSynSent |
-		1<<StateSynRecv | 1<<StateNewSynRecv | 1<<StateUnknown),
-	"bucket": 1<<StateSynRecv | 1<<StateNewSynRecv | 1<<StateTimeWait,
-	"big": AllStates &^ (1<<StateSynRecv | 1<<StateNewSynRecv |
-		1<<StateTimeWait | 1<<StateUnknown),
+// stateGroup is the states a name accepted by ParseStates means. Names
+// follow netstat (FIN_WAIT1) and ss (fin-wait-1, listening, connected). A
+// switch, not a map: a package-level map is built in every run.
+func stateGroup(name string) (StateSet, bool) {
+	switch name {
+	case "established":
+		return 1 << StateEstablished, true
+	case "syn-sent":
+		return 1 << StateSynSent, true
+	case "syn-recv":
+		return 1<<StateSynRecv | 1<<StateNewSynRecv, true
+	case "fin-wait-1":
+		return 1 << StateFinWait1, true
+	case "fin-wait-2":
+		return 1 << StateFinWait2, true
+	case "time-wait":
+		return 1 << StateTimeWait, true
+	case "close":
+		return 1 << StateClose, true
+	case "bound-inactive":
+		return 1 << StateBoundInactive, true
+	case "unconn":
+		return 1 << StateClose, true
+	case "close-wait":
+		return 1 << StateCloseWait, true
+	case "last-ack":
+		return 1 << StateLastAck, true
+	case "listen":
+		return 1 << StateListen, true
+	case "closing":
+		return 1 << StateClosing, true
+	case "all":
+		return AllStates, true
+	case "listening":
+		return 1<<StateListen | 1<<StateClose, true
+	case "connected":
+		return AllStates &^ (1<<StateListen | 1<<StateClose | 1<<StateTimeWait | 1<<StateUnknown), true
+	case "synchronized":
+		return AllStates &^ (1<<StateListen | 1<<StateClose | 1<<StateTimeWait | 1<<StateSynSent | 1<<StateSynRecv | 1<<StateNewSynRecv | 1<<StateUnknown), true
+	case "bucket":
+		return 1<<StateSynRecv | 1<<StateNewSynRecv | 1<<StateTimeWait, true
+	case "big":
+		return AllStates &^ (1<<StateSynRecv | 1<<StateNewSynRecv | 1<<StateTimeWait | 1<<StateUnknown), true
+	}
+	return 0, false
 }
 
 // StateNamesAccepted lists the names ParseStates accepts, for error messages.
@@ -201,7 +220,7 @@ func ParseStates(list string) (StateSet, error) {
 		if name == "" {
 			continue
 		}
-		g, ok := stateGroups[name]
+		g, ok := stateGroup(name)
 		if !ok {
 			return 0, fmt.Errorf("unknown state %q (accepted: %s)", strings.TrimSpace(raw), StateNamesAccepted)
 		}

@@ -24,14 +24,36 @@ type AuditMeta struct {
 	Report   *audit.Report    // the audit
 }
 
-var severityColor = map[audit.Severity]string{
-	audit.SeverityHigh:   sgrRed + sgrBold,
-	audit.SeverityMedium: sgrYellow,
-	audit.SeverityLow:    "\x1b[36m",
-	audit.SeverityInfo:   "\x1b[2m",
+// severityColor is the SGR sequence a severity is painted with. A switch,
+// not a map: a package-level map is built in every run of the binary.
+func severityColor(s audit.Severity) string {
+	switch s {
+	case audit.SeverityHigh:
+		return sgrRed + sgrBold
+	case audit.SeverityMedium:
+		return sgrYellow
+	case audit.SeverityLow:
+		return "\x1b[36m"
+	case audit.SeverityInfo:
+		return "\x1b[2m"
+	}
+	return ""
 }
 
-var changeMark = map[audit.Change]string{audit.New: "+", audit.Changed: "~", audit.Missing: "-", audit.Unchanged: " "}
+// changeMark is the mark of a baseline change in the listener table.
+func changeMark(c audit.Change) string {
+	switch c {
+	case audit.New:
+		return "+"
+	case audit.Changed:
+		return "~"
+	case audit.Missing:
+		return "-"
+	case audit.Unchanged:
+		return " "
+	}
+	return ""
+}
 
 // AuditText writes an audit for people: the findings grouped by severity,
 // highest first, each with its remedy; then every listener grouped by
@@ -66,7 +88,7 @@ func AuditText(w io.Writer, m *AuditMeta) error {
 	for _, f := range rep.Findings {
 		if f.Rule.Severity != last {
 			last = f.Rule.Severity
-			fmt.Fprintf(&b, "\n%s\n", paint(strings.ToUpper(last.String()), severityColor[last]+sgrBold))
+			fmt.Fprintf(&b, "\n%s\n", paint(strings.ToUpper(last.String()), severityColor(last)+sgrBold))
 		}
 		fail := " "
 		if m.Policy.Fails(f) {
@@ -128,7 +150,7 @@ func AuditText(w io.Writer, m *AuditMeta) error {
 			}
 		}
 		text := strings.TrimRight(b.String(), " ")
-		if rep.Baseline && row[0] != changeMark[audit.Unchanged] {
+		if rep.Baseline && row[0] != changeMark(audit.Unchanged) {
 			text = paint(row[0], map[string]string{"+": sgrGreen, "~": sgrYellow, "-": sgrRed}[row[0]]) + text[len(row[0]):]
 		}
 		return text
@@ -234,7 +256,7 @@ func listenerRow(l *audit.Listener) []string {
 	if user == "" && l.UID >= 0 {
 		user = strconv.Itoa(l.UID)
 	}
-	row := []string{changeMark[l.Change], l.Proto, addr, orDash(Sanitize(l.Service)), owner, orDash(user), orDash(exe)}
+	row := []string{changeMark(l.Change), l.Proto, addr, orDash(Sanitize(l.Service)), owner, orDash(user), orDash(exe)}
 	if l.Change == audit.Changed && l.Was != nil {
 		row = append(row, "was "+wasText(l))
 	} else {

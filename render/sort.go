@@ -30,21 +30,40 @@ const (
 	sortSendQ
 )
 
-var sortKeys = map[string]sortKey{
-	"":        sortDefault,
-	"proto":   sortProto,
-	"local":   sortLocal,
-	"remote":  sortRemote,
-	"state":   sortState,
-	"service": sortService,
-	"pid":     sortPID,
-	"process": sortProcess,
-	"user":    sortUser,
-	"inode":   sortInode,
-	"port":    sortPort,
-	"rport":   sortRPort,
-	"recv-q":  sortRecvQ,
-	"send-q":  sortSendQ,
+// sortKeyNamed is the sort key of a lower-case name. A switch, not a
+// map: a package-level map is built in every run of the binary.
+func sortKeyNamed(name string) (sortKey, bool) {
+	switch name {
+	case "":
+		return sortDefault, true
+	case "proto":
+		return sortProto, true
+	case "local":
+		return sortLocal, true
+	case "remote":
+		return sortRemote, true
+	case "state":
+		return sortState, true
+	case "service":
+		return sortService, true
+	case "pid":
+		return sortPID, true
+	case "process":
+		return sortProcess, true
+	case "user":
+		return sortUser, true
+	case "inode":
+		return sortInode, true
+	case "port":
+		return sortPort, true
+	case "rport":
+		return sortRPort, true
+	case "recv-q":
+		return sortRecvQ, true
+	case "send-q":
+		return sortSendQ, true
+	}
+	return 0, false
 }
 
 // sortVal is one socket's precomputed value of the sort key.
@@ -57,7 +76,7 @@ type sortVal struct {
 // parseSortKey returns the sort key named key, case insensitive and
 // without surrounding spaces, and whether there is one.
 func parseSortKey(key string) (sortKey, bool) {
-	k, ok := sortKeys[strings.ToLower(strings.TrimSpace(key))]
+	k, ok := sortKeyNamed(strings.ToLower(strings.TrimSpace(key)))
 	return k, ok
 }
 
