@@ -94,6 +94,7 @@ func launch(req launchRequest, devnull, scratch *os.File) RunResult {
 		res.Exit = cmd.ProcessState.ExitCode()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			res.MaxRSSKB = ru.Maxrss
+			res.MinFaults = ru.Minflt
 			res.CPU = cpuTime(ru)
 		}
 	}

@@ -18,11 +18,12 @@ type ToolResult struct {
 	Median     time.Duration `json:"median_ns"` // over the runs that exited 0
 	Min        time.Duration `json:"min_ns"`
 	Max        time.Duration `json:"max_ns"`
-	CPU        time.Duration `json:"median_cpu_ns"`      // median of the runs' user + system time
-	RSSKB      int64         `json:"median_max_rss_kib"` // median of the runs' peak RSS
-	RSSFloorKB int64         `json:"rss_floor_kib"`      // the launcher's peak: an RSS at or below it only says "at most this"
-	Ratio      float64       `json:"ratio"`              // portwatch's median / this median; 0 when unknown
-	Lines      int           `json:"lines"`              // lines printed in the warm-up run; -1 when not counted
+	CPU        time.Duration `json:"median_cpu_ns"`       // median of the runs' user + system time
+	RSSKB      int64         `json:"median_max_rss_kib"`  // median of the runs' peak RSS
+	MinFaults  int64         `json:"median_minor_faults"` // median of the runs' minor page faults
+	RSSFloorKB int64         `json:"rss_floor_kib"`       // the launcher's peak: an RSS at or below it only says "at most this"
+	Ratio      float64       `json:"ratio"`               // portwatch's median / this median; 0 when unknown
+	Lines      int           `json:"lines"`               // lines printed in the warm-up run; -1 when not counted
 }
 
 // OK is the number of timed runs that exited 0.
@@ -32,7 +33,7 @@ func (t ToolResult) OK() int { return len(t.Runs) - t.Failed }
 // counted and reported, never timed.
 func (t *ToolResult) summarize() {
 	var walls, cpus []time.Duration
-	var rss []int64
+	var rss, faults []int64
 	t.Failed, t.FirstError, t.RSSFloorKB = 0, "", 0
 	for _, r := range t.Runs {
 		if !r.OK() {
@@ -45,15 +46,16 @@ func (t *ToolResult) summarize() {
 		walls = append(walls, r.Wall)
 		cpus = append(cpus, r.CPU)
 		rss = append(rss, r.MaxRSSKB)
+		faults = append(faults, r.MinFaults)
 		t.RSSFloorKB = max(t.RSSFloorKB, r.RSSFloorKB)
 	}
-	t.Median, t.Min, t.Max, t.CPU, t.RSSKB = 0, 0, 0, 0, 0
+	t.Median, t.Min, t.Max, t.CPU, t.RSSKB, t.MinFaults = 0, 0, 0, 0, 0, 0
 	if len(walls) == 0 {
 		return
 	}
 	t.Median, t.CPU = median(walls), median(cpus)
 	t.Min, t.Max = slices.Min(walls), slices.Max(walls)
-	t.RSSKB = median(rss)
+	t.RSSKB, t.MinFaults = median(rss), median(faults)
 }
 
 // median of a non-empty slice; the mean of the middle two for an even

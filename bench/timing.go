@@ -18,6 +18,7 @@ type RunResult struct {
 	Wall       time.Duration `json:"wall_ns"`
 	CPU        time.Duration `json:"cpu_ns"`        // user + system time of the process (and any children it waited for), from its rusage
 	MaxRSSKB   int64         `json:"max_rss_kib"`   // peak resident set of the process, KiB
+	MinFaults  int64         `json:"minor_faults"`  // page faults served without I/O (ru_minflt): pages the process touched first
 	RSSFloorKB int64         `json:"rss_floor_kib"` // the launcher's own peak: MaxRSSKB is never below it
 	Exit       int           `json:"exit"`          // exit status; -1 when killed by a signal or not started
 	Error      string        `json:"error,omitempty"`
