@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -37,6 +38,15 @@ type Options struct {
 	// each call then reads only the process file descriptors it has not
 	// seen. Such a collector must not be used by two goroutines at once.
 	Incremental bool
+	// Namespaces, when set, are the network namespaces to read (ListNetns,
+	// ResolveNetns), each entered in turn; every socket then carries its
+	// namespace's inode, and a namespace that cannot be read is a
+	// warning. Empty: the caller's namespace, as netstat and ss read it.
+	// Linux only.
+	Namespaces []Netns
+	// AllNetns reads every network namespace on the host, listed anew by
+	// each Collect (ListNetns), instead of Namespaces.
+	AllNetns bool
 	// ProcRoot is the root of procfs, "/proc" when empty.
 	ProcRoot string
 	// Warn, when set, receives each warning as it happens in addition to
@@ -112,6 +122,9 @@ func New(opts Options) (Collector, error) {
 	default:
 		return nil, fmt.Errorf("unknown source %q (accepted: %s, %s, %s, %s)",
 			opts.Source, SourceNetlink, SourceProcfs, SourceIPHelper, SourceSysctl)
+	}
+	if (opts.AllNetns || len(opts.Namespaces) > 0) && runtime.GOOS != "linux" {
+		return nil, errNoNetnsHere()
 	}
 	if !opts.Filter.OwnerFiltered() {
 		return newCollector(opts)

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,21 +39,22 @@ func (c *linuxCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	snap, warn := c.opts.newSnapshot(SourceAuto)
 
 	var err error
-	switch c.opts.Source {
-	case SourceNetlink:
-		snap.Source = SourceNetlink
-		snap.Sockets, err = c.readNetlink(warn)
-	case SourceProcfs:
-		snap.Source = SourceProcfs
-		snap.Sockets, err = c.readProcfs(warn)
-	default:
-		snap.Source = SourceNetlink
-		snap.Sockets, err = c.readNetlink(warn)
+	namespaces := c.opts.Namespaces
+	if c.opts.AllNetns {
+		list, err := ListNetns(c.opts.procRoot(), "")
 		if err != nil {
-			c.opts.notice(snap, fmt.Sprintf("netlink sock_diag unavailable (%v); reading /proc/net instead", err))
-			snap.Source = SourceProcfs
-			snap.Sockets, err = c.readProcfs(warn)
+			return nil, err
 		}
+		if list.Hidden > 0 {
+			warn(hiddenNetnsWarning(list.Hidden, os.Geteuid() == 0))
+		}
+		namespaces = list.Namespaces
+	}
+	if len(namespaces) > 0 {
+		snap.Sockets, err = c.readNamespaces(ctx, namespaces, snap, warn)
+	} else {
+		notice := func(msg string) { c.opts.notice(snap, msg) }
+		snap.Sockets, snap.Source, err = c.readOwn(notice, warn)
 	}
 	if err != nil {
 		return nil, err
@@ -72,6 +76,28 @@ func (c *linuxCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	return snap, nil
 }
 
+// readOwn reads the caller's own namespace from the source of the
+// options: netlink, procfs, or netlink falling back to procfs, which is
+// told to notice.
+func (c *linuxCollector) readOwn(notice, warn func(string)) ([]Socket, Source, error) {
+	netDir := c.opts.procRoot() + "/net"
+	switch c.opts.Source {
+	case SourceNetlink:
+		socks, err := c.readNetlink(warn)
+		return socks, SourceNetlink, err
+	case SourceProcfs:
+		socks, err := c.readProcfs(netDir, c.sizeHint(), warn)
+		return socks, SourceProcfs, err
+	}
+	socks, err := c.readNetlink(warn)
+	if err == nil {
+		return socks, SourceNetlink, nil
+	}
+	notice(fmt.Sprintf("netlink sock_diag unavailable (%v); reading /proc/net instead", err))
+	socks, err = c.readProcfs(netDir, c.sizeHint(), warn)
+	return socks, SourceProcfs, err
+}
+
 // readNetlink dumps every selected table over one sock_diag socket. Any
 // table that fails makes the whole read fail, so that the caller can fall
 // back to procfs with a consistent source; the warnings of the tables
@@ -82,6 +108,10 @@ func (c *linuxCollector) readNetlink(warn func(string)) ([]Socket, error) {
 		return nil, err
 	}
 	defer d.close()
+	// A small table fits the first allocation; a dump that fills most of
+	// it asks sizeHint (reading /proc/net/sockstat, about a tenth of a
+	// millisecond) how far to grow, once.
+	d.grow = c.sizeHint
 	return c.dumpNetlink(d, warn)
 }
 
@@ -90,11 +120,7 @@ func (c *linuxCollector) dumpNetlink(d *sockDiag, warn func(string)) ([]Socket, 
 	var err error
 	var pending []string
 	hold := func(msg string) { pending = append(pending, msg) }
-	// A small table fits the first allocation; a dump that fills most of
-	// it asks sizeHint (reading /proc/net/sockstat, about a tenth of a
-	// millisecond) how far to grow, once.
 	socks := make([]Socket, 0, netlinkFirstCap)
-	d.grow = c.sizeHint
 	tcpBoth := c.opts.WantProto(ProtoTCP) && c.opts.WantFamily(FamilyIPv4) && c.opts.WantFamily(FamilyIPv6)
 	if tcpBoth {
 		// One walk of the TCP tables for both families; a kernel that
@@ -125,15 +151,17 @@ func (c *linuxCollector) dumpNetlink(d *sockDiag, warn func(string)) ([]Socket, 
 	return socks, nil
 }
 
-// readProcfs reads /proc/net/{tcp,tcp6,udp,udp6}. A missing file (IPv6
-// disabled) is a warning; the read fails only when no file could be read.
-func (c *linuxCollector) readProcfs(warn func(string)) ([]Socket, error) {
-	socks := make([]Socket, 0, c.sizeHint())
+// readProcfs reads {tcp,tcp6,udp,udp6} in netDir (/proc/net, or
+// /proc/<pid>/net for the namespace of that process), into a table of
+// capacity hint. A missing file (IPv6 disabled) is a warning; the read
+// fails only when no file could be read.
+func (c *linuxCollector) readProcfs(netDir string, hint int, warn func(string)) ([]Socket, error) {
+	socks := make([]Socket, 0, hint)
 	var firstErr error
 	read := 0
 	for _, t := range c.opts.tables() {
 		p, f := Proto(t[0]), Family(t[1])
-		path := c.opts.procRoot() + "/net/" + procNetName(p, f)
+		path := netDir + "/" + procNetName(p, f)
 		var err error
 		socks, err = readProcNet(path, p, f, &c.opts.Filter, socks, warn)
 		if err != nil {
@@ -261,4 +289,135 @@ func procNetName(p Proto, f Family) string {
 		name += "6"
 	}
 	return name
+}
+
+// nsRead is what reading one namespace gave.
+type nsRead struct {
+	socks    []Socket
+	source   Source
+	notices  []string // how it was read; they lose nothing
+	warnings []string // what was lost
+}
+
+// readNamespaces reads every namespace of list, a few at a time,
+// and returns their sockets in the order of the namespaces, each marked
+// with its namespace. The caller's own namespace is read as without
+// namespaces; another is entered to open a sock_diag socket in it, and
+// when that is refused (it takes CAP_SYS_ADMIN) its /proc/<pid>/net
+// tables are read through a process inside. A namespace that cannot be
+// read at all is a warning naming it and the reason, never an error.
+func (c *linuxCollector) readNamespaces(ctx context.Context, list []Netns, snap *Snapshot, warn func(string)) ([]Socket, error) {
+	reads := make([]nsRead, len(list))
+	jobs := make(chan int)
+	workers := min(len(list), max(runtime.GOMAXPROCS(0), 2))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				reads[i] = c.readNamespace(&list[i])
+			}
+		}()
+	}
+	for i := range list {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	n, sources := 0, map[Source]bool{}
+	for i := range reads {
+		n += len(reads[i].socks)
+		if reads[i].source != SourceAuto {
+			sources[reads[i].source] = true
+		}
+	}
+	socks := make([]Socket, 0, n)
+	for i := range reads {
+		r := &reads[i]
+		for _, msg := range r.notices {
+			c.opts.notice(snap, msg)
+		}
+		for _, msg := range r.warnings {
+			warn(msg)
+		}
+		if r.source != SourceAuto {
+			snap.Namespaces = append(snap.Namespaces, list[i])
+		}
+		socks = append(socks, r.socks...)
+	}
+	if len(snap.Namespaces) == 0 {
+		return nil, fmt.Errorf("no network namespace could be read (%d tried); run as root to enter them", len(list))
+	}
+	snap.Source = SourceNetlink
+	if sources[SourceProcfs] && !sources[SourceNetlink] {
+		snap.Source = SourceProcfs
+	}
+	return socks, nil
+}
+
+// readNamespace reads one namespace's tables.
+func (c *linuxCollector) readNamespace(ns *Netns) nsRead {
+	var r nsRead
+	hold := func(msg string) { r.warnings = append(r.warnings, ns.Label()+": "+msg) }
+	var err error
+	if ns.Current {
+		notice := func(msg string) { r.notices = append(r.notices, ns.Label()+": "+msg) }
+		r.socks, r.source, err = c.readOwn(notice, hold)
+	} else {
+		r.socks, r.source, err = c.readOther(ns, &r, hold)
+	}
+	if err != nil {
+		r.socks, r.source = nil, SourceAuto
+		r.warnings = append(r.warnings, fmt.Sprintf("%s: cannot read its sockets: %v", ns.describe(), err))
+		return r
+	}
+	for i := range r.socks {
+		r.socks[i].Netns = ns.Inode
+	}
+	return r
+}
+
+// readOther reads a namespace other than the caller's: over a sock_diag
+// socket opened inside it, else (with a process inside) from that
+// process's /proc/<pid>/net, as the options' source allows.
+func (c *linuxCollector) readOther(ns *Netns, r *nsRead, warn func(string)) ([]Socket, Source, error) {
+	var enterErr error
+	if c.opts.Source != SourceProcfs {
+		d, err := openSockDiagIn(ns.Path)
+		if err == nil {
+			defer d.close()
+			socks, err := c.dumpNetlink(d, warn)
+			return socks, SourceNetlink, err
+		}
+		enterErr = err
+		if c.opts.Source == SourceNetlink {
+			return nil, SourceAuto, enterErr
+		}
+	}
+	if ns.PID == 0 {
+		if enterErr == nil {
+			enterErr = errors.New("no process inside it to read /proc/<pid>/net through")
+		}
+		return nil, SourceAuto, enterErr
+	}
+	netDir := c.opts.procRoot() + "/" + strconv.Itoa(ns.PID) + "/net"
+	socks, err := c.readProcfs(netDir, 0, warn)
+	if err != nil {
+		if enterErr != nil {
+			err = fmt.Errorf("%v; and %w", enterErr, err)
+		}
+		return nil, SourceAuto, err
+	}
+	if enterErr != nil {
+		r.notices = append(r.notices, fmt.Sprintf("%s: %v; read %s instead", ns.describe(), enterErr, netDir))
+	}
+	return socks, SourceProcfs, nil
 }

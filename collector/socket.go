@@ -288,6 +288,10 @@ type Socket struct {
 	Inode  uint64 // Linux socket inode; 0 when the socket has none (TIME_WAIT)
 	RecvQ  uint32 // receive queue bytes (LISTEN: current accept backlog)
 	SendQ  uint32 // send queue bytes (LISTEN: maximum backlog)
+	// Netns is the inode of the socket's network namespace when the
+	// collection read namespaces (Options.Namespaces), 0 otherwise.
+	// (Netns, Inode) identifies a socket on the host.
+	Netns uint64
 	// Owners are the processes holding the socket, lowest PID first. Filled
 	// only when owners were asked for.
 	Owners []Owner
@@ -331,4 +335,19 @@ type Snapshot struct {
 	// was read (sock_diag unavailable, /proc/net read instead) does not
 	// set it.
 	Incomplete bool
+	// Namespaces are the network namespaces read when Options.Namespaces
+	// was set, in its order, without those that could not be read; empty
+	// otherwise.
+	Namespaces []Netns
+}
+
+// NetnsName is the name of the namespace with inode ino among those of the
+// snapshot, "" when it has none.
+func (s *Snapshot) NetnsName(ino uint64) string {
+	for i := range s.Namespaces {
+		if s.Namespaces[i].Inode == ino {
+			return s.Namespaces[i].Name
+		}
+	}
+	return ""
 }
