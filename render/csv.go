@@ -22,7 +22,9 @@ var csvHeader = []string{
 
 // CSV writes snap's sockets as CSV, one record per socket, with
 // the columns and values of the JSON socket fields in the same order (see
-// JSON), preceded by a header row unless opts.NoHeader. Names are always
+// JSON), preceded by a header row unless opts.NoHeader. A snapshot that
+// read network namespaces (--netns) has two more columns at the end,
+// netns and netns_name. Names are always
 // included (Numeric does not apply) and every string that came from the
 // system is sanitized, so each record is one line.
 //
@@ -42,6 +44,7 @@ func CSV(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	}
 	const flushAt = 32 << 10
 	buf := make([]byte, 0, flushAt+4096)
+	withNetns := len(snap.Namespaces) > 0
 	if !opts.NoHeader {
 		for i, h := range csvHeader {
 			if i > 0 {
@@ -49,11 +52,23 @@ func CSV(w io.Writer, snap *collector.Snapshot, opts Options) error {
 			}
 			buf = appendCSVField(buf, h)
 		}
+		if withNetns {
+			buf = append(buf, ",netns,netns_name"...)
+		}
 		buf = append(buf, '\n')
 	}
 	users := newUserNames(opts.UserName)
+	names := newNetnsNames(snap, opts)
 	for i := range snap.Sockets {
 		buf = appendSocketCSV(buf, &snap.Sockets[i], opts.Services, users)
+		if withNetns {
+			buf = buf[:len(buf)-1] // the record's line end
+			buf = append(buf, ',')
+			buf = appendDecimal(buf, snap.Sockets[i].Netns)
+			buf = append(buf, ',')
+			buf = appendCSVSanitized(buf, names.name(snap.Sockets[i].Netns))
+			buf = append(buf, '\n')
+		}
 		if len(buf) >= flushAt {
 			if _, err := w.Write(buf); err != nil {
 				return err

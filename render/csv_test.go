@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -15,8 +16,17 @@ import (
 // referenceCSV is CSV written with encoding/csv, one string per field.
 func referenceCSV(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	cw := csv.NewWriter(w)
+	withNetns := len(snap.Namespaces) > 0
+	names := map[uint64]string{}
+	for _, n := range snap.Namespaces {
+		names[n.Inode] = n.Name
+	}
 	if !opts.NoHeader {
-		if err := cw.Write(wantCSVHeader); err != nil {
+		header := wantCSVHeader
+		if withNetns {
+			header = append(slices.Clone(header), "netns", "netns_name")
+		}
+		if err := cw.Write(header); err != nil {
 			return err
 		}
 	}
@@ -28,7 +38,7 @@ func referenceCSV(w io.Writer, snap *collector.Snapshot, opts Options) error {
 		if o := firstOwner(s); o != nil {
 			pid, process = o.PID, o.Process
 		}
-		err := cw.Write([]string{
+		record := []string{
 			proto,
 			s.Family.String(),
 			csvAddr(s.Local),
@@ -47,8 +57,11 @@ func referenceCSV(w io.Writer, snap *collector.Snapshot, opts Options) error {
 			Sanitize(process),
 			csvOwners(s.Owners),
 			Sanitize(string(s.OwnerUnknown)),
-		})
-		if err != nil {
+		}
+		if withNetns {
+			record = append(record, strconv.FormatUint(s.Netns, 10), Sanitize(names[s.Netns]))
+		}
+		if err := cw.Write(record); err != nil {
 			return err
 		}
 	}

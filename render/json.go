@@ -21,7 +21,11 @@ const schemaVersion = 1
 // sockets, warnings; each socket proto, family, local_addr, local_port,
 // remote_addr, remote_port, state, uid, user, inode, recv_q, send_q,
 // local_service, remote_service, pid, process, owners [{pid, process, fd}],
-// owner_unknown, in that order.
+// owner_unknown, in that order; then, for a socket of a collection that
+// read network namespaces (--netns), netns (the namespace's inode) and
+// netns_name ("" when it has none). Such a snapshot also has a top-level
+// namespaces list after sockets: [{netns, netns_name}], every namespace
+// read, those without sockets included.
 //
 // The object is written with one socket per line, so it is both valid JSON
 // and friendly to grep and diff. Field values:
@@ -62,12 +66,13 @@ func JSON(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	buf = appendJSONString(buf, string(snap.Source))
 	buf = append(buf, `,"sockets":[`...)
 	users := newUserNames(opts.UserName)
+	names := newNetnsNames(snap, opts)
 	for i := range snap.Sockets {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, '\n')
-		buf = appendSocketJSON(buf, &snap.Sockets[i], opts.Services, users)
+		buf = appendSocketJSON(buf, &snap.Sockets[i], opts.Services, users, names)
 		if len(buf) >= flushAt {
 			if _, err := w.Write(buf); err != nil {
 				return err
@@ -78,7 +83,20 @@ func JSON(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	if len(snap.Sockets) > 0 {
 		buf = append(buf, '\n')
 	}
-	buf = append(buf, `],"warnings":[`...)
+	buf = append(buf, ']')
+	if len(snap.Namespaces) > 0 {
+		buf = append(buf, `,"namespaces":[`...)
+		for i := range snap.Namespaces {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, '{')
+			buf = appendNetnsFields(buf, snap.Namespaces[i].Inode, snap.Namespaces[i].Name)
+			buf = append(buf, '}')
+		}
+		buf = append(buf, ']')
+	}
+	buf = append(buf, `,"warnings":[`...)
 	for i, warn := range snap.Warnings {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -90,8 +108,8 @@ func JSON(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	return err
 }
 
-// appendSocketJSON appends one socket object.
-func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *userNames) []byte {
+// appendSocketJSON appends one socket object; names names its namespace.
+func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *userNames, names netnsNames) []byte {
 	proto := s.Proto.String()
 	buf = append(buf, `{"proto":`...)
 	buf = appendJSONString(buf, proto)
@@ -145,8 +163,20 @@ func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *
 	}
 	buf = append(buf, `],"owner_unknown":`...)
 	buf = appendJSONString(buf, string(s.OwnerUnknown))
+	if s.Netns != 0 {
+		buf = append(buf, ',')
+		buf = appendNetnsFields(buf, s.Netns, names.name(s.Netns))
+	}
 	buf = append(buf, '}')
 	return buf
+}
+
+// appendNetnsFields appends the fields netns and netns_name.
+func appendNetnsFields(buf []byte, ino uint64, name string) []byte {
+	buf = append(buf, `"netns":`...)
+	buf = strconv.AppendUint(buf, ino, 10)
+	buf = append(buf, `,"netns_name":`...)
+	return appendJSONString(buf, name)
 }
 
 // appendAddrJSON appends ap's address as a JSON string: IPv4-mapped IPv6 as

@@ -31,6 +31,14 @@ type wireSocket struct {
 	SendQ        int64       `json:"send_q"`
 	Owners       []wireOwner `json:"owners"`
 	OwnerUnknown string      `json:"owner_unknown"`
+	Netns        uint64      `json:"netns"`
+	NetnsName    string      `json:"netns_name"`
+}
+
+// wireNetns is one entry of the top-level namespaces list.
+type wireNetns struct {
+	Netns     uint64 `json:"netns"`
+	NetnsName string `json:"netns_name"`
 }
 
 type wireOwner struct {
@@ -91,6 +99,7 @@ func readJSON(r io.Reader) (*collector.Snapshot, error) {
 		timeStr   string
 		sourceStr string
 		wsocks    []wireSocket
+		wnetns    []wireNetns
 	)
 	checkVersion := func() error {
 		if version != nil && *version != schemaVersion {
@@ -121,6 +130,8 @@ func readJSON(r io.Reader) (*collector.Snapshot, error) {
 			err = dec.Decode(&snap.Warnings)
 		case "sockets":
 			wsocks, err = decodeSockets(dec, wsocks[:0])
+		case "namespaces":
+			err = dec.Decode(&wnetns)
 		default:
 			var skip json.RawMessage
 			err = dec.Decode(&skip)
@@ -172,7 +183,35 @@ func readJSON(r io.Reader) (*collector.Snapshot, error) {
 			return nil, fmt.Errorf("sockets[%d]: %w", i, err)
 		}
 	}
+	snap.Namespaces, err = decodeNamespaces(wnetns, wsocks)
+	if err != nil {
+		return nil, err
+	}
 	return snap, nil
+}
+
+// decodeNamespaces rebuilds a snapshot's Namespaces: the top-level list,
+// then any namespace a socket names that the list lacks (an older writer,
+// or a hand-made file). A namespace of inode 0 is an error.
+func decodeNamespaces(list []wireNetns, wsocks []wireSocket) ([]collector.Netns, error) {
+	var out []collector.Netns
+	seen := map[uint64]bool{}
+	for i, n := range list {
+		if n.Netns == 0 {
+			return nil, fmt.Errorf("namespaces[%d]: netns 0 is not a namespace", i)
+		}
+		if !seen[n.Netns] {
+			seen[n.Netns] = true
+			out = append(out, collector.Netns{Inode: n.Netns, Name: n.NetnsName})
+		}
+	}
+	for i := range wsocks {
+		if ino := wsocks[i].Netns; ino != 0 && !seen[ino] {
+			seen[ino] = true
+			out = append(out, collector.Netns{Inode: ino, Name: wsocks[i].NetnsName})
+		}
+	}
+	return out, nil
 }
 
 // unexpectedEOF turns io.EOF inside the object into io.ErrUnexpectedEOF.
@@ -248,6 +287,7 @@ func (ws *wireSocket) decode(s *collector.Socket) error {
 		s.UID = int(*ws.UID)
 	}
 	s.Inode = ws.Inode
+	s.Netns = ws.Netns
 	if s.RecvQ, err = decodeQueue("recv_q", ws.RecvQ); err != nil {
 		return err
 	}

@@ -37,6 +37,14 @@ type Options struct {
 	// UserName names a user id; nil, or an empty result, shows the numeric
 	// uid. The CLI passes a cached os/user lookup.
 	UserName func(uid int) string
+	// Netns adds Table's Netns column (first): each socket's network
+	// namespace, by name or as net:[INODE]. The CLI sets it when more
+	// than one namespace is shown.
+	Netns bool
+	// Namespaces name the namespaces of sockets for renderers that are
+	// given no snapshot (EventJSON); a snapshot's own Namespaces are used
+	// otherwise.
+	Namespaces []collector.Netns
 }
 
 // userNames remembers UserName's answers for one rendering call, so a

@@ -54,6 +54,7 @@ var views = []view{
 	{"table-oe.txt", Table, Options{Owners: true, Extended: true}, true},
 	{"table-n.txt", Table, Options{Owners: true, Extended: true, Numeric: true}, true},
 	{"table-noheader.txt", Table, Options{Owners: true, NoHeader: true}, true},
+	{"table-netns.txt", Table, Options{Owners: true, Netns: true}, true},
 	{"json", JSON, Options{}, false},
 	{"csv", CSV, Options{}, false},
 	{"noheader.csv", CSV, Options{NoHeader: true}, false},

@@ -80,7 +80,9 @@ func parseSortKey(key string) (sortKey, bool) {
 	return k, ok
 }
 
-// Sort sorts socks in place, ascending by key, then by the default order:
+// Sort sorts socks in place, grouped by network namespace (by inode; all
+// sockets are in namespace 0 unless namespaces were read), then ascending
+// by key, then by the default order:
 // proto, family, local address, local port, remote address, remote port,
 // inode. Equal sockets keep their order (the sort is stable), so the result
 // is deterministic. key "" is the default order alone; keys are case

@@ -32,7 +32,8 @@ import (
 
 // Fields of a sort key.
 const (
-	fMissing = iota // sortVal.missing
+	fNetns   = iota // the namespace's inode: every order groups by namespace
+	fMissing        // sortVal.missing
 	fNum            // sortVal.num
 	fStr            // rank of sortVal.str
 	fProto
@@ -53,24 +54,24 @@ const (
 )
 
 // maxKeyWords is the most words a key takes: every field at full width.
-const maxKeyWords = 9
+const maxKeyWords = 10
 
 // Fields of the keys, most significant first: the default order, the
 // local and remote orders, and the orders by a sortVal.
 var (
-	defaultKeyFields = []uint8{fProto, fFamily,
+	defaultKeyFields = []uint8{fNetns, fProto, fFamily,
 		fLocalBits, fLocalHi, fLocalLo, fLocalZone, fLocalPort,
 		fRemoteBits, fRemoteHi, fRemoteLo, fRemoteZone, fRemotePort,
 		fInode, fIndex}
-	localKeyFields = []uint8{fLocalBits, fLocalHi, fLocalLo, fLocalZone, fLocalPort,
+	localKeyFields = []uint8{fNetns, fLocalBits, fLocalHi, fLocalLo, fLocalZone, fLocalPort,
 		fProto, fFamily,
 		fRemoteBits, fRemoteHi, fRemoteLo, fRemoteZone, fRemotePort,
 		fInode, fIndex}
-	remoteKeyFields = []uint8{fRemoteBits, fRemoteHi, fRemoteLo, fRemoteZone, fRemotePort,
+	remoteKeyFields = []uint8{fNetns, fRemoteBits, fRemoteHi, fRemoteLo, fRemoteZone, fRemotePort,
 		fProto, fFamily,
 		fLocalBits, fLocalHi, fLocalLo, fLocalZone, fLocalPort,
 		fInode, fIndex}
-	valueKeyFields = []uint8{fMissing, fNum, fStr, fProto, fFamily,
+	valueKeyFields = []uint8{fNetns, fMissing, fNum, fStr, fProto, fFamily,
 		fLocalBits, fLocalHi, fLocalLo, fLocalZone, fLocalPort,
 		fRemoteBits, fRemoteHi, fRemoteLo, fRemoteZone, fRemotePort,
 		fInode, fIndex}
@@ -148,6 +149,7 @@ type keyValues [numKeyFields]uint64
 // returns sortVal.str. With ranks, it also fills the ranked fields (zones
 // and strings).
 func (p *keyPlan) values(v *keyValues, s *collector.Socket, i int, ranks bool) (str string) {
+	v[fNetns] = s.Netns
 	v[fProto], v[fFamily] = uint64(s.Proto), uint64(s.Family)
 	v[fLocalBits], v[fLocalHi], v[fLocalLo] = addrKey(s.Local.Addr())
 	v[fLocalPort] = uint64(s.Local.Port())

@@ -86,7 +86,7 @@ func referenceSort(socks []collector.Socket, key string, svc ServiceNamer) {
 		panic("referenceSort: unknown key " + key)
 	}
 	slices.SortStableFunc(socks, func(a, b collector.Socket) int {
-		return cmp.Or(primary(&a, &b),
+		return cmp.Or(cmp.Compare(a.Netns, b.Netns), primary(&a, &b),
 			cmp.Compare(a.Proto, b.Proto),
 			cmp.Compare(a.Family, b.Family),
 			a.Local.Compare(b.Local),

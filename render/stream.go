@@ -24,7 +24,8 @@ const streamFlushAt = 32 << 10
 // streamTable writes the table of socks with columns cols, as writeTable
 // would from their cells, without making them: one pass measures every
 // column, a second writes the rows through one reused buffer.
-func streamTable(w io.Writer, socks []collector.Socket, cols []tableCol, opts Options) error {
+func streamTable(w io.Writer, snap *collector.Snapshot, cols []tableCol, opts Options) error {
+	socks := snap.Sockets
 	if opts.NoHeader && len(socks) == 0 {
 		return nil
 	}
@@ -33,6 +34,7 @@ func streamTable(w io.Writer, socks []collector.Socket, cols []tableCol, opts Op
 		numeric: opts.Numeric,
 		svc:     opts.Services,
 		users:   newUserNames(opts.UserName),
+		netns:   newNetnsNames(snap, opts),
 		scratch: make([]byte, 0, 256),
 	}
 	if !opts.NoHeader {
@@ -71,6 +73,7 @@ type tableStreamer struct {
 	numeric bool
 	svc     ServiceNamer
 	users   *userNames
+	netns   netnsNames
 	scratch []byte
 }
 
@@ -117,6 +120,8 @@ func (t *tableStreamer) measure(s *collector.Socket) {
 			n = decimalLen(uint64(s.RecvQ))
 		case colSendQ:
 			n = decimalLen(uint64(s.SendQ))
+		case colNetns:
+			n = t.sanitizedWidth(t.netns.label(s.Netns))
 		}
 		if n > t.widths[j] {
 			t.widths[j] = n
@@ -329,6 +334,8 @@ func (t *tableStreamer) appendCell(b []byte, s *collector.Socket, c tableCol) []
 		return appendDecimal(b, uint64(s.RecvQ))
 	case colSendQ:
 		return appendDecimal(b, uint64(s.SendQ))
+	case colNetns:
+		return appendSanitized(b, t.netns.label(s.Netns))
 	}
 	return b
 }
@@ -371,7 +378,7 @@ func (t *tableStreamer) mayBeWide(s *collector.Socket, c tableCol) bool {
 		return s.Local.Addr().Zone() != ""
 	case colRemote:
 		return s.Remote.Addr().Zone() != ""
-	case colService, colOwners, colUser:
+	case colService, colOwners, colUser, colNetns:
 		return true
 	}
 	return false

@@ -29,7 +29,7 @@ func Table(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	if snap == nil {
 		return errors.New("render: nil snapshot")
 	}
-	return streamTable(w, snap.Sockets, tableColumns(opts), opts)
+	return streamTable(w, snap, tableColumns(opts), opts)
 }
 
 // tableCol is one of Table's columns.
@@ -47,23 +47,28 @@ const (
 	colInode
 	colRecvQ
 	colSendQ
+	colNetns // shown first
 	numTableCols
 )
 
 var tableColTitles = [numTableCols]string{
 	"Proto", "Local Address", "Foreign Address", "State", "Service",
-	"PID/Program", "User", "Inode", "Recv-Q", "Send-Q",
+	"PID/Program", "User", "Inode", "Recv-Q", "Send-Q", "Netns",
 }
 
 // title is the column's header.
 func (c tableCol) title() string { return tableColTitles[c] }
 
 // right reports whether the column is right aligned (the numbers).
-func (c tableCol) right() bool { return c >= colInode }
+func (c tableCol) right() bool { return c >= colInode && c <= colSendQ }
 
 // tableColumns lists the columns Table shows with opts.
 func tableColumns(opts Options) []tableCol {
-	cols := []tableCol{colProto, colLocal, colRemote, colState}
+	var cols []tableCol
+	if opts.Netns {
+		cols = append(cols, colNetns)
+	}
+	cols = append(cols, colProto, colLocal, colRemote, colState)
 	if !opts.Numeric {
 		cols = append(cols, colService)
 	}
