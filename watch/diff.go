@@ -13,10 +13,12 @@ import (
 	"github.com/portwatch/portwatch/collector"
 )
 
-// Key identifies a socket across refreshes: protocol, both ends and the
-// kernel's inode (0 for sockets without a file, such as TIME_WAIT). It is
-// never the PID: a socket that changes hands is the same socket.
+// Key identifies a socket across refreshes: its network namespace (0
+// when only the caller's was read), protocol, both ends and the kernel's
+// inode (0 for sockets without a file, such as TIME_WAIT). It is never the
+// PID: a socket that changes hands is the same socket.
 type Key struct {
+	Netns  uint64
 	Proto  collector.Proto
 	Local  netip.AddrPort
 	Remote netip.AddrPort
@@ -25,7 +27,7 @@ type Key struct {
 
 // KeyOf returns the identity of s.
 func KeyOf(s *collector.Socket) Key {
-	return Key{Proto: s.Proto, Local: s.Local, Remote: s.Remote, Inode: s.Inode}
+	return Key{Netns: s.Netns, Proto: s.Proto, Local: s.Local, Remote: s.Remote, Inode: s.Inode}
 }
 
 // Kind is what happened to a socket between two refreshes.
@@ -120,9 +122,9 @@ func changed(old, s *collector.Socket, ch Change, now time.Time) Event {
 	return Event{Kind: Changed, Time: now, Socket: *s, Changed: ch, OldState: old.State, OldOwners: old.Owners}
 }
 
-// ends is a Key without the inode: protocol and both ends.
+// ends is a Key without the inode: namespace, protocol and both ends.
 func ends(s *collector.Socket) Key {
-	return Key{Proto: s.Proto, Local: s.Local, Remote: s.Remote}
+	return Key{Netns: s.Netns, Proto: s.Proto, Local: s.Local, Remote: s.Remote}
 }
 
 // pairing finds, for each socket of a new snapshot, its match in the old
@@ -141,7 +143,7 @@ type pairing struct {
 
 // sameKey reports whether a and b are the same socket.
 func sameKey(a, b *collector.Socket) bool {
-	return a.Inode == b.Inode && a.Proto == b.Proto && a.Local == b.Local && a.Remote == b.Remote
+	return a.Inode == b.Inode && a.Netns == b.Netns && a.Proto == b.Proto && a.Local == b.Local && a.Remote == b.Remote
 }
 
 // index builds the lookup maps over the old sockets.
