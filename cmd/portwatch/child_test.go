@@ -15,6 +15,13 @@ const childAddrEnv = "PORTWATCH_TEST_ADDR"
 //   - "hold" (started by holdSocket): it keeps the socket it inherited as
 //     fd 3, optionally renames itself, says "ready" and lives until its
 //     stdin closes.
+//   - "netns-load" (started inside a network namespace by the namespace
+//     tests): it opens sockets of every kind on that namespace's loopback
+//     (listeners on 127.0.0.1 and ::1, a connection to the first, UDP
+//     bound and connected), says "ready" and lives until its stdin closes.
+//   - "time-wait": it opens a connection on loopback, closes it from the
+//     client side and exits, leaving a TIME_WAIT socket that no process
+//     holds.
 //   - "connect" (the Windows build of this test binary, started under Wine
 //     by TestWindowsBinaryUnderWine): it opens a TCP connection to the
 //     address in childAddrEnv, says "ready PID LOCAL" with its own PID as
@@ -32,6 +39,18 @@ func runChild(role string) {
 			}
 		}
 		fmt.Println("ready")
+	case "netns-load":
+		if err := openNetnsLoad(); err != nil {
+			fmt.Fprintln(os.Stderr, "netns-load helper:", err)
+			os.Exit(1)
+		}
+		fmt.Println("ready")
+	case "time-wait":
+		if err := leaveTimeWait(); err != nil {
+			fmt.Fprintln(os.Stderr, "time-wait helper:", err)
+			os.Exit(1)
+		}
+		return
 	case "connect":
 		addr := os.Getenv(childAddrEnv)
 		c, err := net.Dial("tcp4", addr)
@@ -46,4 +65,59 @@ func runChild(role string) {
 		os.Exit(1)
 	}
 	io.Copy(io.Discard, os.Stdin)
+}
+
+// netnsLoad keeps the netns-load helper's sockets referenced, so that no
+// finalizer closes them.
+var netnsLoad []io.Closer
+
+// openNetnsLoad opens the netns-load helper's sockets.
+func openNetnsLoad() error {
+	ln4, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	ln6, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return err
+	}
+	c, err := net.Dial("tcp4", ln4.Addr().String())
+	if err != nil {
+		return err
+	}
+	s, err := ln4.Accept()
+	if err != nil {
+		return err
+	}
+	u, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	uc, err := net.Dial("udp4", u.LocalAddr().String())
+	if err != nil {
+		return err
+	}
+	netnsLoad = append(netnsLoad, ln4, ln6, c, s, u, uc)
+	return nil
+}
+
+// leaveTimeWait makes a connection on loopback and closes it client first:
+// the client's socket stays in TIME_WAIT after this process exits.
+func leaveTimeWait() error {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		return err
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		return err
+	}
+	c.Close()
+	io.Copy(io.Discard, s) // until the client's FIN
+	return s.Close()
 }

@@ -76,9 +76,18 @@ func cutLast(s, sep string) (string, string, bool) {
 // ssSnapshot runs ss and returns its sockets by key.
 func ssSnapshot(t *testing.T) map[string]ssSocket {
 	t.Helper()
-	out, err := exec.Command("ss", "-tuanpeH").Output()
+	return ssSnapshotOf(t)
+}
+
+// ssSnapshotOf runs `ss -tuanpeH` behind the command prefix (nsenter or
+// ip netns exec, to run it in another namespace) and returns its sockets
+// by key.
+func ssSnapshotOf(t *testing.T, prefix ...string) map[string]ssSocket {
+	t.Helper()
+	argv := append(slices.Clone(prefix), "ss", "-tuanpeH")
+	out, err := exec.Command(argv[0], argv[1:]...).Output()
 	if err != nil {
-		t.Fatalf("ss -tuanpeH: %v", err)
+		t.Fatalf("%s: %v", strings.Join(argv, " "), err)
 	}
 	socks := map[string]ssSocket{}
 	for _, line := range strings.Split(string(out), "\n") {

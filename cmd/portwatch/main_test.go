@@ -84,12 +84,19 @@ func runCmd(t *testing.T, cmd *exec.Cmd) result {
 
 // The JSON schema, version 1, as a user of `portwatch --json` reads it.
 type jsonSnapshot struct {
-	Version  int          `json:"version"`
-	Time     time.Time    `json:"time"`
-	Host     string       `json:"host"`
-	Source   string       `json:"source"`
-	Sockets  []jsonSocket `json:"sockets"`
-	Warnings []string     `json:"warnings"`
+	Version    int          `json:"version"`
+	Time       time.Time    `json:"time"`
+	Host       string       `json:"host"`
+	Source     string       `json:"source"`
+	Sockets    []jsonSocket `json:"sockets"`
+	Namespaces []jsonNetns  `json:"namespaces"`
+	Warnings   []string     `json:"warnings"`
+}
+
+// jsonNetns is an entry of the namespaces list (--netns).
+type jsonNetns struct {
+	Netns     uint64 `json:"netns"`
+	NetnsName string `json:"netns_name"`
 }
 
 type jsonSocket struct {
@@ -111,6 +118,8 @@ type jsonSocket struct {
 	Process       string      `json:"process"`
 	Owners        []jsonOwner `json:"owners"`
 	OwnerUnknown  string      `json:"owner_unknown"`
+	Netns         uint64      `json:"netns"`
+	NetnsName     string      `json:"netns_name"`
 }
 
 type jsonOwner struct {

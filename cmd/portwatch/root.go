@@ -39,6 +39,7 @@ type listFlags struct {
 	pids                   pidsValue
 	processes              namesValue
 	servicesFile, replay   string
+	netns                  string
 	cpuProfile, memProfile string
 
 	// Watch mode (portwatch watch, -c).
@@ -216,6 +217,7 @@ func bindListFlags(fl *pflag.FlagSet, f *listFlags) {
 	fl.Var(&f.source, "source", "where the socket table comes from: "+strings.Join(f.source.choices, ", "))
 	fl.StringVar(&f.servicesFile, "services", "", "extra service names in /etc/services syntax (default "+displayUserServicesPath()+")")
 	fl.StringVar(&f.replay, "replay", "", "read sockets from a portwatch JSON file instead of the kernel (watch: read at every refresh)")
+	bindNetnsFlag(fl, &f.netns)
 
 }
 
@@ -240,6 +242,9 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 		return err
 	}
 	opts := f.collectorOptions()
+	if err := setNamespaces(&opts, f.netns, f.replay); err != nil {
+		return err
+	}
 
 	var reg render.ServiceNamer // nil: no names wanted
 	if f.needsServices() {
@@ -273,6 +278,7 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 		NoHeader: f.noHeader,
 		Services: reg,
 		UserName: newUserCache().name,
+		Netns:    len(snap.Namespaces) > 1,
 	}
 	write := render.Table
 	switch {

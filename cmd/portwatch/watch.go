@@ -143,6 +143,9 @@ func (w *watchSource) collector(owners bool) (collector.Collector, error) {
 		return w.collectors[i], nil
 	}
 	opts := w.flags.collectorOptions()
+	if err := setNamespaces(&opts, w.flags.netns, w.flags.replay); err != nil {
+		return nil, err
+	}
 	opts.Owners = owners
 	opts.Incremental = true
 	c, err := newCollector(w.flags.replay, opts)
@@ -228,6 +231,7 @@ func runWatchStream(ctx context.Context, src *watchSource, ropts render.Options,
 		}
 		events := watch.Diff(prev, snap.Sockets, snap.Time)
 		prev = snap.Sockets
+		ropts.Namespaces = snap.Namespaces
 		if n == 0 && f.changesOnly {
 			continue
 		}

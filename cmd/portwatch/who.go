@@ -34,7 +34,7 @@ type whoQuery struct {
 }
 
 func newWhoCommand(stdout io.Writer) *cobra.Command {
-	var servicesFile string
+	var servicesFile, netns string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "who PORT[/PROTO] | :PORT | ADDR:PORT",
@@ -61,11 +61,12 @@ Exit status: 0 when something is on the port, 3 when nothing is.`,
 			if err != nil {
 				return err
 			}
-			return runWho(cmd.Context(), q, args[0], servicesFile, asJSON, stdout, cmd.ErrOrStderr())
+			return runWho(cmd.Context(), q, args[0], servicesFile, netns, asJSON, stdout, cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON output")
 	cmd.Flags().StringVar(&servicesFile, "services", "", "extra service names in /etc/services syntax")
+	bindNetnsFlag(cmd.Flags(), &netns)
 	return cmd
 }
 
@@ -109,7 +110,7 @@ func (q whoQuery) String() string {
 	return s
 }
 
-func runWho(ctx context.Context, q whoQuery, arg, servicesFile string, asJSON bool, stdout, stderr io.Writer) error {
+func runWho(ctx context.Context, q whoQuery, arg, servicesFile, netns string, asJSON bool, stdout, stderr io.Writer) error {
 	reg, err := loadRegistry(servicesFile, stderr)
 	if err != nil {
 		return err
@@ -126,6 +127,9 @@ func runWho(ctx context.Context, q whoQuery, arg, servicesFile string, asJSON bo
 	if q.proto != "" {
 		p, _ := collector.ParseProto(q.proto)
 		opts.Protos = []collector.Proto{p}
+	}
+	if err := setNamespaces(&opts, netns, ""); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
@@ -146,7 +150,7 @@ func runWho(ctx context.Context, q whoQuery, arg, servicesFile string, asJSON bo
 	}
 	who.Processes = ownerDetails(snap.Sockets, process.NewReader(""), users.name)
 
-	ropts := render.Options{Services: reg, UserName: users.name}
+	ropts := render.Options{Services: reg, UserName: users.name, Netns: len(snap.Namespaces) > 1}
 	err = writeBuffered(stdout, func(out io.Writer) error {
 		if asJSON {
 			return render.WhoJSON(out, who, ropts)
