@@ -527,3 +527,32 @@ func BenchmarkWatchFrame(b *testing.B) {
 		})
 	}
 }
+
+// TestWatchFrameNetns: with more than one namespace the live view has the
+// Netns column first, names escaped; it gives way on a narrow terminal.
+func TestWatchFrameNetns(t *testing.T) {
+	snap := readTestSnapshot(t, "testdata/netns.json")
+	var tr watch.Tracker
+	tr.Update(snap)
+	opts := FrameOptions{
+		Options:  withTestNames(Options{Owners: true, Netns: true, Namespaces: snap.Namespaces}),
+		Width:    110,
+		Height:   12,
+		Interval: time.Second,
+	}
+	fr := WatchFrame(tr.Rows(), opts, snap.Time)
+	checkFrame(t, fr, opts)
+	checkGolden(t, "frame-netns.txt", []byte(fr.Text+"\n"))
+	lines := strings.Split(fr.Text, "\n")
+	header := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "Proto") })
+	if header < 0 || !strings.HasPrefix(strings.TrimSpace(lines[header]), "Netns") {
+		t.Fatalf("no Netns column first:\n%s", fr.Text)
+	}
+	if !strings.Contains(fr.Text, "web ") || !strings.Contains(fr.Text, `evil\x1b[31m\u202ename`) {
+		t.Errorf("namespace names missing or not escaped:\n%s", fr.Text)
+	}
+	for w := 20; w <= 110; w += 7 {
+		opts.Width = w
+		checkFrame(t, WatchFrame(tr.Rows(), opts, snap.Time), opts)
+	}
+}

@@ -25,6 +25,7 @@ const (
 	addrSoftMin    = 21
 	serviceSoftMin = 10
 	userSoftMin    = 8
+	netnsSoftMin   = 10
 	ownersHardMin  = 12
 	addrHardMin    = 10
 	lastMin        = 5
@@ -39,6 +40,7 @@ func newFrameTable(rows []watch.Row, idx []int, opts Options, width int) *frameT
 			numeric: opts.Numeric,
 			svc:     opts.Services,
 			users:   newUserNames(opts.UserName),
+			netns:   newNetnsNames(nil, opts),
 			scratch: make([]byte, 0, 256),
 		},
 	}
@@ -90,6 +92,7 @@ func (ft *frameTable) fit(width int) {
 	shrinkAddrs(addrSoftMin)
 	shrink(colService, serviceSoftMin)
 	shrink(colUser, userSoftMin)
+	shrink(colNetns, netnsSoftMin)
 	for excess > 0 && len(t.cols) > 0 && t.cols[len(t.cols)-1] >= colUser {
 		j := len(t.cols) - 1
 		excess -= t.widths[j] + len(columnGap)
@@ -122,7 +125,7 @@ func (ft *frameTable) fit(width int) {
 			excess++
 		}
 	}
-	for _, c := range [...]tableCol{colOwners, colService, colUser} {
+	for _, c := range [...]tableCol{colOwners, colService, colUser, colNetns} {
 		if j := slices.Index(t.cols, c); j >= 0 && excess < 0 {
 			d := min(-excess, natural[j]-t.widths[j])
 			t.widths[j] += d

@@ -157,6 +157,7 @@ func (m *viewModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !m.frame.Paused {
 			m.tracker.Update(msg.snap)
 			m.rows, m.now = m.tracker.Rows(), msg.snap.Time
+			m.frame.Namespaces, m.frame.Netns = msg.snap.Namespaces, len(msg.snap.Namespaces) > 1
 			m.stale = true
 		}
 		m.done++
