@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -138,7 +139,7 @@ func tinyConfig(t *testing.T, progress *syncWriter) config {
 	dir := t.TempDir()
 	return config{
 		Sizes: []int{300}, Rounds: 1, Warmup: 0,
-		StartupSizes: []int{idleTable, 300}, StartupRounds: 2, Instructions: countAuto,
+		StartupSizes: []int{idleTable, 300}, StartupRounds: 2, Instructions: countAuto, Netns: 3,
 		Load:        loadOptions{Listeners: 20, UDP: 100, PerPort: 9000, MaxFDs: 19000},
 		Concurrency: 16, Timeout: 2 * time.Minute, SetupTimeout: time.Minute,
 		Out: filepath.Join(dir, "latest.md"), JSONOut: filepath.Join(dir, "latest.json"),
@@ -185,7 +186,7 @@ func TestTinyBench(t *testing.T) {
 	if s.Before != want || s.After != want {
 		t.Errorf("load before timing: %s; after: %s; want %s", s.Before, s.After, want)
 	}
-	names := []string{"table without owners", "table with owners", "owner of one port", "who owns one port", "JSON"}
+	names := []string{"table without owners", "table with owners", "owner of one port", "who owns one port", "JSON", "every namespace"}
 	if len(s.Scenarios) != len(names) {
 		t.Fatalf("%d scenarios, want %d", len(s.Scenarios), len(names))
 	}
@@ -202,6 +203,15 @@ func TestTinyBench(t *testing.T) {
 				t.Errorf("%s: %s result %+v", sc.Name, tr.Tool, tr)
 			}
 		}
+	}
+
+	ns := s.Scenarios[len(s.Scenarios)-1]
+	if len(ns.Tools) != 2 || ns.Tools[0].Command != "portwatch -tuanp --netns all" || ns.Tools[1].Missing || !strings.Contains(ns.Tools[1].Command, "ip netns exec") ||
+		ns.Tools[0].Lines < ns.Tools[1].Lines-3*3 || !strings.Contains(ns.Note, "3 namespaces") || !strings.Contains(ns.Note, "target at most 0.2x the ss loop: ") {
+		t.Errorf("namespaces scenario: %+v", ns)
+	}
+	if out, err := exec.Command("ip", "netns", "list").Output(); err != nil || strings.Contains(string(out), netnsPrefix) {
+		t.Errorf("namespaces left after the bench: %q %v", out, err)
 	}
 
 	checkWatchRefresh(t, s.WatchRefresh)

@@ -90,6 +90,10 @@ func helperMain(role string) int {
 			err = serve(spec, send)
 		case roleClient:
 			err = dialAll(spec, send)
+		case roleNetns:
+			if err = holdNetnsSockets(); err == nil {
+				send(helperEvent{Event: "ready", Established: len(held.tcp)})
+			}
 		default:
 			err = fmt.Errorf("unknown helper role %q", role)
 		}

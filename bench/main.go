@@ -33,6 +33,7 @@ func benchMain(args []string) int {
 	fs.IntVar(&cfg.Warmup, "warmup", 1, "untimed runs of each command before the rounds")
 	startupSizes := fs.String("startup-sizes", "idle,2000", "comma-separated tables of the start-up scenario: idle (no bench load) or total socket counts; none: skip it")
 	fs.IntVar(&cfg.StartupRounds, "startup-rounds", 50, "timed rounds of the start-up scenario")
+	fs.IntVar(&cfg.Netns, "netns", 50, "network namespaces of the namespaces scenario, run at the first of -sizes (0: none)")
 	fs.StringVar(&cfg.Instructions, "instructions", countAuto, "how the start-up scenario counts instructions: auto (perf if its counter works, else callgrind), perf, callgrind or none")
 	fs.StringVar(&cfg.Out, "out", "bench/results/latest.md", "Markdown results file (empty: none)")
 	fs.StringVar(&cfg.JSONOut, "json", "", "also write the results as JSON to this file")
@@ -72,8 +73,8 @@ func benchMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "bench: -instructions: %q is not auto, perf, callgrind or none\n", cfg.Instructions)
 		return 2
 	}
-	if fs.NArg() > 0 || cfg.Rounds < 1 || cfg.StartupRounds < 1 || cfg.Warmup < 0 {
-		fmt.Fprintln(os.Stderr, "bench: -rounds and -startup-rounds must be at least 1, -warmup at least 0, and no arguments are accepted")
+	if fs.NArg() > 0 || cfg.Rounds < 1 || cfg.StartupRounds < 1 || cfg.Warmup < 0 || cfg.Netns < 0 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds and -startup-rounds must be at least 1, -warmup and -netns at least 0, and no arguments are accepted")
 		return 2
 	}
 

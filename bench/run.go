@@ -19,6 +19,7 @@ type config struct {
 	Warmup        int
 	StartupSizes  []int  // tables of the start-up scenario: idleTable or total sockets
 	StartupRounds int    // timed rounds of the start-up scenario
+	Netns         int    // namespaces of the namespaces scenario, at the first size; 0: none
 	Instructions  string // how it counts instructions: countAuto, countPerf, countCallgrind or countNone
 	Load          loadOptions
 	Concurrency   int           // dials in flight per client helper
@@ -94,6 +95,13 @@ func runSize(ctx context.Context, cfg config, r *runner, pw string, tools map[st
 	lr, err := onLoad(ctx, cfg, size, func(lr *LoadResult) error {
 		for _, sc := range scenarios(pw, tools, lr.Port) {
 			res, err := runScenario(ctx, r, sc, cfg.Rounds, cfg.Warmup, cfg.Progress)
+			if err != nil {
+				return err
+			}
+			sr.Scenarios = append(sr.Scenarios, res)
+		}
+		if cfg.Netns > 0 && size == cfg.Sizes[0] {
+			res, err := runNetnsScenario(ctx, cfg, r, pw, tools)
 			if err != nil {
 				return err
 			}
