@@ -180,8 +180,9 @@ func writeMarkdown(w io.Writer, rep Report) {
 		fmt.Fprintln(w, "| scenario | tool | command | median | min | max | pw/tool | portwatch is | peak RSS | lines | status |")
 		fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|---|--:|--:|---|")
 		for _, r := range rows(s) {
+			// A | inside a cell, code span or not, would end the cell.
 			fmt.Fprintf(w, "| %s | %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				r.scenario, r.tool, r.command, r.median, r.min, r.max, r.ratio, r.verdict, r.rss, r.lines,
+				r.scenario, r.tool, strings.ReplaceAll(r.command, "|", "\\|"), r.median, r.min, r.max, r.ratio, r.verdict, r.rss, r.lines,
 				strings.ReplaceAll(r.status, "|", "\\|"))
 		}
 		fmt.Fprintln(w)
