@@ -1,0 +1,103 @@
+package containers
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Where the runtimes keep their records, under the root of a Namer.
+const (
+	dockerContainers = "/var/lib/docker/containers"
+	storageRoot      = "/var/lib/containers/storage"
+	storageUsers     = "/home/*/.local/share/containers/storage" // rootless podman
+	storageRootUser  = "/root/.local/share/containers/storage"
+)
+
+// Namer looks containers up in the runtimes' records, reading each file
+// at most once. It is safe for concurrent use.
+type Namer struct {
+	root string // "" for /, else a directory standing for it (tests)
+
+	mu      sync.Mutex
+	docker  map[string]*Info // by id; nil entries: looked up, not found
+	storage map[string]Info  // by id, from every containers.json
+	loaded  bool             // storage was read
+}
+
+// NewNamer returns a Namer reading the records under root ("" for the
+// machine's own).
+func NewNamer(root string) *Namer { return &Namer{root: root} }
+
+// Lookup returns what the records say of the container runtime calls id
+// (as process.UnitAndContainer reports it), and whether they know it.
+func (n *Namer) Lookup(runtime, id string) (Info, bool) {
+	if !isID(id) {
+		return Info{}, false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch runtime {
+	case "docker":
+		return n.lookupDocker(id)
+	case "podman", "cri-o":
+		return n.lookupStorage(id)
+	}
+	// containerd and the cgroupfs driver's kubernetes paths do not say
+	// which runtime: try both records.
+	if info, ok := n.lookupDocker(id); ok {
+		return info, true
+	}
+	return n.lookupStorage(id)
+}
+
+func (n *Namer) lookupDocker(id string) (Info, bool) {
+	if info, seen := n.docker[id]; seen {
+		if info == nil {
+			return Info{}, false
+		}
+		return *info, true
+	}
+	if n.docker == nil {
+		n.docker = map[string]*Info{}
+	}
+	data, err := os.ReadFile(filepath.Join(n.root, dockerContainers, id, "config.v2.json"))
+	if err != nil {
+		n.docker[id] = nil
+		return Info{}, false
+	}
+	info, err := ParseDockerConfig(data)
+	if err != nil || info.ID != id {
+		n.docker[id] = nil
+		return Info{}, false
+	}
+	n.docker[id] = &info
+	return info, true
+}
+
+func (n *Namer) lookupStorage(id string) (Info, bool) {
+	if !n.loaded {
+		n.loaded = true
+		n.storage = map[string]Info{}
+		var files []string
+		for _, dir := range []string{storageRoot, storageRootUser, storageUsers} {
+			m, _ := filepath.Glob(filepath.Join(n.root, dir, "*-containers", "containers.json"))
+			files = append(files, m...)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			list, err := ParseStorageContainers(data, "podman")
+			if err != nil {
+				continue
+			}
+			for _, info := range list {
+				n.storage[info.ID] = info
+			}
+		}
+	}
+	info, ok := n.storage[id]
+	return info, ok
+}
