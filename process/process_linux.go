@@ -227,3 +227,25 @@ func (r *Reader) clock() (bootTime, hz int64, err error) {
 	})
 	return r.bootTime, r.hz, r.bootErr
 }
+
+// ContainerOf reads only the cgroup of pid and returns the container it
+// places the process in (Runtime "" for none), for callers that want a
+// socket owner's container without the rest of Lookup.
+func (r *Reader) ContainerOf(pid int) (Container, error) {
+	if pid <= 0 {
+		return Container{}, notFound(pid)
+	}
+	data, _, err := readBounded(filepath.Join(r.root, strconv.Itoa(pid), "cgroup"), cgroupMax, '\n')
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+			return Container{}, notFound(pid)
+		}
+		return Container{}, err
+	}
+	v2, systemd, err := parseCgroup(data)
+	if err != nil {
+		return Container{}, err
+	}
+	_, _, c := UnitAndContainer(chooseCgroup(v2, systemd))
+	return c, nil
+}

@@ -497,8 +497,19 @@ func TestLookupCgroup(t *testing.T) {
 	id := make([]byte, 32)
 	rand.Read(id)
 	ctr := Container{Runtime: "docker", ID: hex.EncodeToString(id)}
-	if info := run("docker/" + ctr.ID); info.Container != ctr || info.Unit != "" {
+	info := run("docker/" + ctr.ID)
+	if info.Container != ctr || info.Unit != "" {
 		t.Errorf("in docker/%s: Unit, Container = %q, %+v; want none, %+v", ctr.ID, info.Unit, info.Container, ctr)
+	}
+	// ContainerOf reads the same from the cgroup alone.
+	if c, err := r.ContainerOf(info.PID); c != ctr || err != nil {
+		t.Errorf("ContainerOf(%d) = %+v, %v; want %+v", info.PID, c, err, ctr)
+	}
+	if c, err := r.ContainerOf(os.Getpid()); err != nil || c.Runtime == "docker" && c.ID == ctr.ID {
+		t.Errorf("ContainerOf(this test) = %+v, %v", c, err)
+	}
+	if _, err := r.ContainerOf(1 << 30); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ContainerOf(no such process): %v, want ErrNotFound", err)
 	}
 }
 
