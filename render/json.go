@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/containers"
 )
 
 // schemaVersion is the version of the JSON snapshot format that JSON writes
@@ -25,7 +26,9 @@ const schemaVersion = 1
 // read network namespaces (--netns), netns (the namespace's inode) and
 // netns_name ("" when it has none). Such a snapshot also has a top-level
 // namespaces list after sockets: [{netns, netns_name}], every namespace
-// read, those without sockets included.
+// read, those without sockets included. An owner in a container known to
+// opts.Container has a container object after fd: {runtime, id, name, pod,
+// pod_namespace}.
 //
 // The object is written with one socket per line, so it is both valid JSON
 // and friendly to grep and diff. Field values:
@@ -72,7 +75,7 @@ func JSON(w io.Writer, snap *collector.Snapshot, opts Options) error {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, '\n')
-		buf = appendSocketJSON(buf, &snap.Sockets[i], opts.Services, users, names)
+		buf = appendSocketJSON(buf, &snap.Sockets[i], opts.Services, users, names, opts.Container)
 		if len(buf) >= flushAt {
 			if _, err := w.Write(buf); err != nil {
 				return err
@@ -108,8 +111,10 @@ func JSON(w io.Writer, snap *collector.Snapshot, opts Options) error {
 	return err
 }
 
-// appendSocketJSON appends one socket object; names names its namespace.
-func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *userNames, names netnsNames) []byte {
+// appendSocketJSON appends one socket object; names names its namespace,
+// ctr (when not nil) the containers of its owners.
+func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *userNames, names netnsNames,
+	ctr func(int) (containers.Info, bool)) []byte {
 	proto := s.Proto.String()
 	buf = append(buf, `{"proto":`...)
 	buf = appendJSONString(buf, proto)
@@ -159,6 +164,11 @@ func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *
 		buf = appendJSONString(buf, o.Process)
 		buf = append(buf, `,"fd":`...)
 		buf = strconv.AppendInt(buf, int64(o.FD), 10)
+		if ctr != nil {
+			if info, ok := ctr(o.PID); ok {
+				buf = appendContainerJSON(buf, info)
+			}
+		}
 		buf = append(buf, '}')
 	}
 	buf = append(buf, `],"owner_unknown":`...)
@@ -169,6 +179,21 @@ func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *
 	}
 	buf = append(buf, '}')
 	return buf
+}
+
+// appendContainerJSON appends an owner's container field.
+func appendContainerJSON(buf []byte, c containers.Info) []byte {
+	buf = append(buf, `,"container":{"runtime":`...)
+	buf = appendJSONString(buf, c.Runtime)
+	buf = append(buf, `,"id":`...)
+	buf = appendJSONString(buf, c.ID)
+	buf = append(buf, `,"name":`...)
+	buf = appendJSONString(buf, c.Name)
+	buf = append(buf, `,"pod":`...)
+	buf = appendJSONString(buf, c.Pod)
+	buf = append(buf, `,"pod_namespace":`...)
+	buf = appendJSONString(buf, c.PodNamespace)
+	return append(buf, '}')
 }
 
 // appendNetnsFields appends the fields netns and netns_name.

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 
 	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/containers"
 )
 
 // ServiceNamer names a port; *services.Registry satisfies it. Name returns ""
@@ -45,6 +46,11 @@ type Options struct {
 	// given no snapshot (EventJSON); a snapshot's own Namespaces are used
 	// otherwise.
 	Namespaces []collector.Netns
+	// Container, when set, tells the container a process runs in, by PID:
+	// JSON gives each such owner a container object. With Owners and
+	// ContainerColumn the table has a Container column after PID/Program.
+	Container       func(pid int) (containers.Info, bool)
+	ContainerColumn bool
 }
 
 // userNames remembers UserName's answers for one rendering call, so a

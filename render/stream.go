@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/containers"
 )
 
 // This file writes Table: every column as wide as its widest cell (header
@@ -35,6 +36,7 @@ func streamTable(w io.Writer, snap *collector.Snapshot, cols []tableCol, opts Op
 		svc:     opts.Services,
 		users:   newUserNames(opts.UserName),
 		netns:   newNetnsNames(snap, opts),
+		ctr:     opts.Container,
 		scratch: make([]byte, 0, 256),
 	}
 	if !opts.NoHeader {
@@ -74,6 +76,7 @@ type tableStreamer struct {
 	svc     ServiceNamer
 	users   *userNames
 	netns   netnsNames
+	ctr     func(pid int) (containers.Info, bool)
 	scratch []byte
 }
 
@@ -122,6 +125,9 @@ func (t *tableStreamer) measure(s *collector.Socket) {
 			n = decimalLen(uint64(s.SendQ))
 		case colNetns:
 			n = t.sanitizedWidth(t.netns.label(s.Netns))
+		case colContainer:
+			t.scratch = t.appendContainers(t.scratch[:0], s)
+			n = displayWidth(t.scratch)
 		}
 		if n > t.widths[j] {
 			t.widths[j] = n
@@ -336,6 +342,38 @@ func (t *tableStreamer) appendCell(b []byte, s *collector.Socket, c tableCol) []
 		return appendDecimal(b, uint64(s.SendQ))
 	case colNetns:
 		return appendSanitized(b, t.netns.label(s.Netns))
+	case colContainer:
+		return t.appendContainers(b, s)
+	}
+	return b
+}
+
+// appendContainers appends the containers of s's owners, each once, by
+// label (sanitized), joined by ","; "-" when none is in a container.
+func (t *tableStreamer) appendContainers(b []byte, s *collector.Socket) []byte {
+	start := len(b)
+	var seen [4]string
+	n := 0
+	for i := range s.Owners {
+		info, ok := t.ctr(s.Owners[i].PID)
+		if !ok {
+			continue
+		}
+		id := info.Runtime + "/" + info.ID
+		if slices.Contains(seen[:min(n, len(seen))], id) {
+			continue
+		}
+		if n < len(seen) {
+			seen[n] = id
+		}
+		n++
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		b = appendSanitized(b, info.Label())
+	}
+	if len(b) == start {
+		b = append(b, '-')
 	}
 	return b
 }
@@ -378,7 +416,7 @@ func (t *tableStreamer) mayBeWide(s *collector.Socket, c tableCol) bool {
 		return s.Local.Addr().Zone() != ""
 	case colRemote:
 		return s.Remote.Addr().Zone() != ""
-	case colService, colOwners, colUser, colNetns:
+	case colService, colOwners, colUser, colNetns, colContainer:
 		return true
 	}
 	return false

@@ -47,13 +47,14 @@ const (
 	colInode
 	colRecvQ
 	colSendQ
-	colNetns // shown first
+	colNetns     // shown first
+	colContainer // after colOwners
 	numTableCols
 )
 
 var tableColTitles = [numTableCols]string{
 	"Proto", "Local Address", "Foreign Address", "State", "Service",
-	"PID/Program", "User", "Inode", "Recv-Q", "Send-Q", "Netns",
+	"PID/Program", "User", "Inode", "Recv-Q", "Send-Q", "Netns", "Container",
 }
 
 // title is the column's header.
@@ -74,6 +75,9 @@ func tableColumns(opts Options) []tableCol {
 	}
 	if opts.Owners {
 		cols = append(cols, colOwners)
+		if opts.ContainerColumn && opts.Container != nil {
+			cols = append(cols, colContainer)
+		}
 	}
 	if opts.Extended {
 		cols = append(cols, colUser, colInode, colRecvQ, colSendQ)
