@@ -123,9 +123,19 @@ type jsonSocket struct {
 }
 
 type jsonOwner struct {
-	PID     int    `json:"pid"`
-	Process string `json:"process"`
-	FD      int    `json:"fd"`
+	PID       int            `json:"pid"`
+	Process   string         `json:"process"`
+	FD        int            `json:"fd"`
+	Container *jsonContainer `json:"container"`
+}
+
+// jsonContainer is an owner's container.
+type jsonContainer struct {
+	Runtime      string `json:"runtime"`
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Pod          string `json:"pod"`
+	PodNamespace string `json:"pod_namespace"`
 }
 
 // key identifies a socket by protocol and endpoints.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/containers"
 	"github.com/portwatch/portwatch/render"
 	"github.com/portwatch/portwatch/services"
 )
@@ -40,6 +41,7 @@ type listFlags struct {
 	processes              namesValue
 	servicesFile, replay   string
 	netns                  string
+	container              string
 	cpuProfile, memProfile string
 
 	// Watch mode (portwatch watch, -c).
@@ -218,6 +220,7 @@ func bindListFlags(fl *pflag.FlagSet, f *listFlags) {
 	fl.StringVar(&f.servicesFile, "services", "", "extra service names in /etc/services syntax (default "+displayUserServicesPath()+")")
 	fl.StringVar(&f.replay, "replay", "", "read sockets from a portwatch JSON file instead of the kernel (watch: read at every refresh)")
 	bindNetnsFlag(fl, &f.netns)
+	fl.StringVar(&f.container, "container", "", "only sockets held by processes in this container: its name, pod name or id prefix (Linux; implies owners)")
 
 }
 
@@ -245,6 +248,15 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 	if err := setNamespaces(&opts, f.netns, f.replay); err != nil {
 		return err
 	}
+	if f.container != "" {
+		if runtime.GOOS != "linux" {
+			return usagef("invalid --container %q: containers are found from Linux cgroups; %s has none", f.container, runtime.GOOS)
+		}
+		if f.replay != "" {
+			return usagef("--container conflicts with --replay: a snapshot file does not say which container a process was in")
+		}
+		opts.Owners = true
+	}
 
 	var reg render.ServiceNamer // nil: no names wanted
 	if f.needsServices() {
@@ -267,18 +279,28 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 			fmt.Fprintln(stderr, hiddenOwnersNote(n, os.Geteuid() == 0))
 		}
 	}
+	var inContainer func(int) (containers.Info, bool)
+	anyContainer := false
+	if opts.Owners && f.replay == "" {
+		inContainer, anyContainer = ownerContainers(snap.Sockets)
+	}
+	if f.container != "" {
+		snap.Sockets = keepContainer(snap.Sockets, f.container, inContainer)
+	}
 	if err := render.Sort(snap.Sockets, f.sort, reg); err != nil {
 		return usagef("invalid --sort %q: %v", f.sort, err)
 	}
 
 	ropts := render.Options{
-		Owners:   f.owner || f.program,
-		Extended: f.extended,
-		Numeric:  f.numeric,
-		NoHeader: f.noHeader,
-		Services: reg,
-		UserName: newUserCache().name,
-		Netns:    len(snap.Namespaces) > 1,
+		Container:       inContainer,
+		ContainerColumn: anyContainer,
+		Owners:          f.owner || f.program,
+		Extended:        f.extended,
+		Numeric:         f.numeric,
+		NoHeader:        f.noHeader,
+		Services:        reg,
+		UserName:        newUserCache().name,
+		Netns:           len(snap.Namespaces) > 1,
 	}
 	write := render.Table
 	switch {

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portwatch/portwatch/internal/testenv"
+	"golang.org/x/sys/unix"
+)
+
+// fakeDocker stands in for a docker container where no container runtime
+// runs: a cgroup named as docker's systemd driver names a container's
+// (docker-<id>.scope) and the container's record where docker keeps it
+// (/var/lib/docker/containers/<id>/config.v2.json), written only when
+// this machine has no docker state of its own and removed afterwards. It
+// returns the cgroup directory and the container's id.
+func fakeDocker(t *testing.T, name string) (cgroupDir, id string) {
+	t.Helper()
+	testenv.NeedRoot(t, "make a cgroup and a container record")
+	root := cgroup2Root()
+	if root == "" {
+		testenv.SkipOrFail(t, "no cgroup v2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified")
+	}
+	if _, err := os.Stat("/var/lib/docker"); !errors.Is(err, fs.ErrNotExist) {
+		t.Skip("this machine has docker state in /var/lib/docker: the test does not write beside it")
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	id = hex.EncodeToString(b)
+
+	slice := filepath.Join(root, "portwatch-test-"+strconv.Itoa(os.Getpid())+".slice")
+	cgroupDir = filepath.Join(slice, "docker-"+id+".scope")
+	if err := os.MkdirAll(cgroupDir, 0o755); err != nil {
+		testenv.SkipOrFail(t, "cannot make a cgroup: %v", err)
+	}
+	t.Cleanup(func() {
+		// A cgroup is busy until its last process is reaped: this runs
+		// after the helpers' own cleanups, which are registered later.
+		for _, d := range []string{cgroupDir, slice} {
+			for try := 0; os.Remove(d) != nil && try < 100; try++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	})
+
+	rec := filepath.Join("/var/lib/docker/containers", id, "config.v2.json")
+	if err := os.MkdirAll(filepath.Dir(rec), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll("/var/lib/docker") })
+	data := `{"ID":"` + id + `","Name":"/` + name + `","State":{"Running":true},"Config":{"Labels":{}}}`
+	if err := os.WriteFile(rec, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cgroupDir, id
+}
+
+// cgroup2Root is where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup,
+// or /sys/fs/cgroup/unified on a hybrid system; "" when there is none.
+func cgroup2Root() string {
+	for _, dir := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		var st unix.Statfs_t
+		if unix.Statfs(dir, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+			return dir
+		}
+	}
+	return ""
+}
+
+// TestContainerOwners: a listener held by a process in a docker
+// container's cgroup, inside a network namespace of its own, is listed
+// with the container's name in the table and in JSON, and --container
+// keeps exactly its sockets, by name or id prefix.
+func TestContainerOwners(t *testing.T) {
+	named, _, _ := netnsFixture(t)
+	dir, id := fakeDocker(t, "pwtest-web")
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(named.pid)), 0); err != nil {
+		t.Fatalf("moving the helper %d into %s: %v", named.pid, dir, err)
+	}
+	// The helper goes back to the root cgroup before it is stopped, so
+	// that the test's cgroups can be removed.
+	t.Cleanup(func() { os.WriteFile(filepath.Join(cgroup2Root(), "cgroup.procs"), []byte(strconv.Itoa(named.pid)), 0) })
+
+	pw := pwNetnsJSON(t, "-tuanp", "--netns", named.name)
+	inside := 0
+	for _, s := range pw.Sockets {
+		for _, o := range s.Owners {
+			if o.PID != named.pid {
+				continue
+			}
+			inside++
+			if o.Container == nil || o.Container.Runtime != "docker" || o.Container.ID != id || o.Container.Name != "pwtest-web" {
+				t.Errorf("%s: owner %d's container %+v, want docker %s pwtest-web", pwKey(s), o.PID, o.Container, id)
+			}
+		}
+	}
+	if inside < 6 {
+		t.Fatalf("%d sockets of the helper in %s, want its 6", inside, named.name)
+	}
+
+	r := runCmd(t, exec.Command(binPath, "-tlp", "--netns", named.name))
+	if r.code != 0 || !strings.Contains(r.stdout, "Container") || !strings.Contains(r.stdout, "pwtest-web") {
+		t.Errorf("table: exit %d, want a Container column naming pwtest-web:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, q := range []string{"pwtest-web", id[:12]} {
+		pw := pwNetnsJSON(t, "-tuan", "--netns", "all", "--container", q)
+		if len(pw.Sockets) != inside {
+			t.Errorf("--container %s: %d sockets, want the helper's %d", q, len(pw.Sockets), inside)
+		}
+		for _, s := range pw.Sockets {
+			if s.Netns != named.inode || s.PID != named.pid {
+				t.Errorf("--container %s kept %s (netns %d, pid %d)", q, pwKey(s), s.Netns, s.PID)
+			}
+		}
+	}
+	if pw := pwNetnsJSON(t, "-tuan", "--container", "no-such-container"); len(pw.Sockets) != 0 {
+		t.Errorf("--container no-such-container: %d sockets", len(pw.Sockets))
+	}
+	// Without owners asked for, no container is looked up.
+	if r := runCmd(t, exec.Command(binPath, "-tln", "--netns", named.name)); strings.Contains(r.stdout, "Container") {
+		t.Errorf("a Container column without -p:\n%s", r.stdout)
+	}
+}
