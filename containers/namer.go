@@ -23,6 +23,9 @@ type Namer struct {
 	docker  map[string]*Info // by id; nil entries: looked up, not found
 	storage map[string]Info  // by id, from every containers.json
 	loaded  bool             // storage was read
+
+	forwards []Forward // every published port; nil until read
+	fwRead   bool
 }
 
 // NewNamer returns a Namer reading the records under root ("" for the
@@ -100,4 +103,35 @@ func (n *Namer) lookupStorage(id string) (Info, bool) {
 	}
 	info, ok := n.storage[id]
 	return info, ok
+}
+
+// Forwards returns every port docker and podman publish on the host for
+// their containers, with the inode of each container's namespace where
+// its file can be read: docker's from every config.v2.json, podman's from
+// its state database. Records that cannot be read are skipped.
+func (n *Namer) Forwards() []Forward {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.fwRead {
+		return n.forwards
+	}
+	n.fwRead = true
+	configs, _ := filepath.Glob(filepath.Join(n.root, dockerContainers, "*", "config.v2.json"))
+	for _, path := range configs {
+		if data, err := os.ReadFile(path); err == nil {
+			if fw, err := ParseDockerForwards(data); err == nil {
+				n.forwards = append(n.forwards, fw...)
+			}
+		}
+	}
+	if fw, err := readPodmanForwards(filepath.Join(n.root, podmanStateDB)); err == nil {
+		n.forwards = append(n.forwards, fw...)
+	}
+	for i := range n.forwards {
+		f := &n.forwards[i]
+		if f.Netns != "" {
+			f.NetnsInode = fileInode(filepath.Join(n.root, f.Netns))
+		}
+	}
+	return n.forwards
 }

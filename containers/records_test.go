@@ -1,10 +1,13 @@
 package containers
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 const (
@@ -124,6 +127,117 @@ func FuzzParseStorageContainers(f *testing.F) {
 		for _, info := range list {
 			if err != nil || !isID(info.ID) || (info.Runtime != "podman" && info.Runtime != "cri-o") {
 				t.Fatalf("accepted %+v (%v)", info, err)
+			}
+		}
+	})
+}
+
+func TestParseDockerForwards(t *testing.T) {
+	fw, err := ParseDockerForwards(readTestdata(t, "docker-config.v2.json"))
+	if err != nil || len(fw) != 1 {
+		t.Fatalf("got %+v, %v", fw, err)
+	}
+	f := fw[0]
+	if f.Proto != "tcp" || f.HostIP != netip.MustParseAddr("127.0.0.1") || f.HostPort != 8080 || f.ContainerPort != 80 ||
+		f.Container.Name != "web" || f.Netns != "/var/run/docker/netns/aa" {
+		t.Errorf("forward %+v", f)
+	}
+	if !f.Matches("tcp", netip.MustParseAddrPort("127.0.0.1:8080")) || f.Matches("tcp", netip.MustParseAddrPort("0.0.0.0:8080")) ||
+		f.Matches("udp", netip.MustParseAddrPort("127.0.0.1:8080")) || f.Matches("tcp", netip.MustParseAddrPort("127.0.0.1:8081")) {
+		t.Errorf("Matches of %+v is wrong", f)
+	}
+	all := Forward{Proto: "tcp", HostPort: 80}
+	if !all.Matches("tcp", netip.MustParseAddrPort("0.0.0.0:80")) || !all.Matches("tcp", netip.MustParseAddrPort("[::]:80")) ||
+		all.Matches("tcp", netip.MustParseAddrPort("127.0.0.1:80")) {
+		t.Errorf("Matches of a forward on every address is wrong")
+	}
+}
+
+// podman's config: a single port and a range over both protocols; a bad
+// mapping is skipped.
+func TestParsePodmanForwards(t *testing.T) {
+	fw, err := ParsePodmanForwards(readTestdata(t, "podman-config.json"), "/run/netns/netns-x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type short struct {
+		proto      string
+		host       string
+		hport, cpt uint16
+	}
+	var got []short
+	for _, f := range fw {
+		if f.Container.Name != "pwtest-web" || f.Container.Runtime != "podman" || f.Netns != "/run/netns/netns-x" {
+			t.Errorf("forward %+v", f)
+		}
+		h := ""
+		if f.HostIP.IsValid() {
+			h = f.HostIP.String()
+		}
+		got = append(got, short{f.Proto, h, f.HostPort, f.ContainerPort})
+	}
+	want := []short{{"tcp", "", 5353, 53}, {"tcp", "", 5354, 54}, {"tcp", "127.0.0.1", 18080, 8080}, {"udp", "", 5353, 53}, {"udp", "", 5354, 54}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	bad := `{"id":"` + podID + `","name":"x","newPortMappings":[{"host_port":0,"container_port":1,"protocol":"tcp"},{"host_port":65535,"container_port":1,"range":2,"protocol":"tcp"},{"host_ip":"nope","host_port":1,"container_port":1,"protocol":"tcp"}]}`
+	if fw, err := ParsePodmanForwards([]byte(bad), ""); err != nil || len(fw) != 0 {
+		t.Errorf("bad mappings: %+v, %v", fw, err)
+	}
+	if _, err := ParsePodmanForwards([]byte(`{"id":"x"}`), ""); err == nil {
+		t.Error("a config without a valid id: no error")
+	}
+}
+
+// A state database in podman's layout (ctr/<id>/config and netns) is read
+// for its forwards; a missing one is none.
+func TestReadPodmanForwards(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bolt_state.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := readTestdata(t, "podman-config.json")
+	err = db.Update(func(tx *bolt.Tx) error {
+		ctrs, err := tx.CreateBucket([]byte("ctr"))
+		if err != nil {
+			return err
+		}
+		b, err := ctrs.CreateBucket([]byte("6db13b7e7f1d26bb0252228d37a5ef48002d4cddb1029d0dfd6dfa9ba54c3c72"))
+		if err != nil {
+			return err
+		}
+		b.Put([]byte("config"), cfg)
+		b.Put([]byte("netns"), []byte("/run/netns/netns-y"))
+		ctrs.Put([]byte("stray"), []byte("a value, not a container"))
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := readPodmanForwards(path)
+	if err != nil || len(fw) != 5 || fw[2].HostPort != 18080 || fw[2].Netns != "/run/netns/netns-y" {
+		t.Errorf("got %+v, %v", fw, err)
+	}
+	if fw, err := readPodmanForwards(filepath.Join(t.TempDir(), "none.db")); fw != nil || err != nil {
+		t.Errorf("a missing database: %+v, %v", fw, err)
+	}
+}
+
+func FuzzParsePodmanForwards(f *testing.F) {
+	f.Add(readTestdata(f, "podman-config.json"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fw, err := ParsePodmanForwards(data, "")
+		if err != nil && fw != nil {
+			t.Fatal("forwards with an error")
+		}
+		if len(fw) > 2*maxPortRange*len(data) {
+			t.Fatalf("%d forwards from %d bytes", len(fw), len(data))
+		}
+		for _, x := range fw {
+			if x.HostPort == 0 || x.ContainerPort == 0 || (x.Proto != "tcp" && x.Proto != "udp") {
+				t.Fatalf("forward %+v", x)
 			}
 		}
 	})

@@ -1,0 +1,161 @@
+package containers
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Forward is a port a runtime publishes on the host for a container:
+// connections to HostIP:HostPort (every address when HostIP is not
+// valid) are forwarded to ContainerPort inside the container's network
+// namespace.
+type Forward struct {
+	Proto         string // "tcp" or "udp"
+	HostIP        netip.Addr
+	HostPort      uint16
+	ContainerPort uint16
+	Container     Info
+	// Netns is the file of the container's network namespace
+	// (/run/netns/netns-..., /var/run/docker/netns/...), "" when unknown;
+	// NetnsInode its inode, 0 until Namer.Forwards finds it.
+	Netns      string
+	NetnsInode uint64
+}
+
+// Matches reports whether a listener of proto on local is the host end of
+// f: the same protocol and port, and the address f publishes on (an
+// unspecified HostIP is every address, the listener's then being the
+// wildcard).
+func (f Forward) Matches(proto string, local netip.AddrPort) bool {
+	if proto != f.Proto || local.Port() != f.HostPort {
+		return false
+	}
+	a := local.Addr().Unmap()
+	if !f.HostIP.IsValid() || f.HostIP.IsUnspecified() {
+		return a.IsUnspecified()
+	}
+	return a == f.HostIP.Unmap()
+}
+
+// dockerForwards is the part of config.v2.json that says what is
+// published.
+type dockerForwards struct {
+	NetworkSettings struct {
+		SandboxKey string                         `json:"SandboxKey"`
+		Ports      map[string][]dockerPortBinding `json:"Ports"`
+	} `json:"NetworkSettings"`
+}
+
+type dockerPortBinding struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
+}
+
+// ParseDockerForwards reads the published ports of a container from its
+// config.v2.json: NetworkSettings.Ports ("80/tcp": [{HostIp, HostPort}])
+// and the namespace file, SandboxKey. Bindings that do not parse are
+// skipped.
+func ParseDockerForwards(data []byte) ([]Forward, error) {
+	info, err := ParseDockerConfig(data)
+	if err != nil {
+		return nil, err
+	}
+	var c dockerForwards
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("docker config.v2.json: %w", err)
+	}
+	var out []Forward
+	for spec, binds := range c.NetworkSettings.Ports {
+		port, proto, ok := strings.Cut(spec, "/")
+		cport, err := strconv.ParseUint(port, 10, 16)
+		if !ok || err != nil || cport == 0 || (proto != "tcp" && proto != "udp") {
+			continue
+		}
+		for _, b := range binds {
+			hport, err := strconv.ParseUint(b.HostPort, 10, 16)
+			if err != nil || hport == 0 {
+				continue
+			}
+			f := Forward{Proto: proto, HostPort: uint16(hport), ContainerPort: uint16(cport), Container: info, Netns: c.NetworkSettings.SandboxKey}
+			if b.HostIP != "" {
+				if f.HostIP, err = netip.ParseAddr(b.HostIP); err != nil {
+					continue
+				}
+			}
+			out = append(out, f)
+		}
+	}
+	sortForwards(out)
+	return out, nil
+}
+
+// podmanConfig is the part of the container config podman keeps in its
+// state database (the ctr bucket's config value) that says what is
+// published.
+type podmanConfig struct {
+	ID       string              `json:"id"`
+	Name     string              `json:"name"`
+	Mappings []podmanPortMapping `json:"newPortMappings"`
+}
+
+type podmanPortMapping struct {
+	HostIP        string `json:"host_ip"`
+	ContainerPort uint16 `json:"container_port"`
+	HostPort      uint16 `json:"host_port"`
+	Range         uint16 `json:"range"`
+	Protocol      string `json:"protocol"` // "tcp", "udp" or both, comma-separated
+}
+
+// maxPortRange bounds the ports one mapping stands for.
+const maxPortRange = 1024
+
+// ParsePodmanForwards reads the published ports of a container from the
+// config podman keeps in its state database; netns is the namespace file
+// the database gives the container. A range maps each port in it.
+func ParsePodmanForwards(config []byte, netns string) ([]Forward, error) {
+	var c podmanConfig
+	if err := json.Unmarshal(config, &c); err != nil {
+		return nil, fmt.Errorf("podman container config: %w", err)
+	}
+	if !isID(c.ID) {
+		return nil, fmt.Errorf("podman container config: id %q is not 64 hex digits", c.ID)
+	}
+	info := Info{Runtime: "podman", ID: c.ID, Name: c.Name}
+	var out []Forward
+	for _, m := range c.Mappings {
+		var host netip.Addr
+		if m.HostIP != "" {
+			var err error
+			if host, err = netip.ParseAddr(m.HostIP); err != nil {
+				continue
+			}
+		}
+		n := max(int(m.Range), 1)
+		if n > maxPortRange || int(m.HostPort)+n-1 > 65535 || int(m.ContainerPort)+n-1 > 65535 || m.HostPort == 0 || m.ContainerPort == 0 {
+			continue
+		}
+		for _, proto := range strings.Split(m.Protocol, ",") {
+			if proto != "tcp" && proto != "udp" {
+				continue
+			}
+			for i := range n {
+				out = append(out, Forward{Proto: proto, HostIP: host, HostPort: m.HostPort + uint16(i),
+					ContainerPort: m.ContainerPort + uint16(i), Container: info, Netns: netns})
+			}
+		}
+	}
+	sortForwards(out)
+	return out, nil
+}
+
+// sortForwards orders forwards by protocol, host port and address.
+func sortForwards(fs []Forward) {
+	slices.SortStableFunc(fs, func(a, b Forward) int {
+		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.HostPort, b.HostPort), a.HostIP.Compare(b.HostIP))
+	})
+}
