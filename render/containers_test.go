@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portwatch/portwatch/collector"
 	"github.com/portwatch/portwatch/containers"
 )
 
@@ -87,6 +88,50 @@ func TestContainerColumnAndJSON(t *testing.T) {
 		Table(&buf, snap, withTestNames(o))
 		if strings.Contains(buf.String(), "Container") {
 			t.Errorf("options %+v: a Container column", o)
+		}
+	}
+}
+
+// A published listener's Container cell is ->NAME:PORT, escaped, and its
+// JSON has forwards_to with the raw name.
+func TestForwardsTo(t *testing.T) {
+	snap := readTestSnapshot(t, "testdata/netns.json")
+	fwd := func(s *collector.Socket) (containers.Forward, bool) {
+		if s.Local.Port() != 22 {
+			return containers.Forward{}, false
+		}
+		return containers.Forward{Proto: "tcp", HostPort: 22, ContainerPort: 2222, NetnsInode: 77,
+			Container: containers.Info{Runtime: "podman", ID: strings.Repeat("ef", 32), Name: "jump\x1b[1m"}}, true
+	}
+	opts := withTestNames(Options{Owners: true, Forward: fwd, ContainerColumn: true})
+	var buf bytes.Buffer
+	if err := Table(&buf, snap, opts); err != nil {
+		t.Fatal(err)
+	}
+	checkTerminalSafe(t, buf.Bytes())
+	if lines := strings.Split(buf.String(), "\n"); !strings.HasSuffix(lines[1], `->jump\x1b[1m:2222`) || strings.Count(buf.String(), "->") != 1 {
+		t.Errorf("want sshd's row, and only it, to end with the forward:\n%s", buf.String())
+	}
+	buf.Reset()
+	if err := JSON(&buf, snap, opts); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Sockets []struct {
+			LocalPort  int `json:"local_port"`
+			ForwardsTo *struct {
+				Netns     uint64 `json:"netns"`
+				Port      int    `json:"port"`
+				Container struct{ Name string }
+			} `json:"forwards_to"`
+		} `json:"sockets"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range doc.Sockets {
+		if f := s.ForwardsTo; (f != nil) != (s.LocalPort == 22) || f != nil && (f.Port != 2222 || f.Netns != 77 || f.Container.Name != "jump\x1b[1m") {
+			t.Errorf("port %d: forwards_to %+v", s.LocalPort, f)
 		}
 	}
 }

@@ -129,7 +129,7 @@ func appendEventJSON(b []byte, ev *watch.Event, opts Options) ([]byte, error) {
 	b = append(b, `","time":"`...)
 	b = t.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","socket":`...)
-	b = appendSocketJSON(b, &ev.Socket, opts.Services, newUserNames(opts.UserName), newNetnsNames(nil, opts), opts.Container)
+	b = appendSocketJSON(b, &ev.Socket, opts.Services, newUserNames(opts.UserName), newNetnsNames(nil, opts), opts.Container, opts.Forward)
 	if ev.Kind == watch.Changed {
 		b = append(b, `,"changes":{`...)
 		if ev.Changed&watch.StateChange != 0 {

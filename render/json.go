@@ -28,7 +28,8 @@ const schemaVersion = 1
 // namespaces list after sockets: [{netns, netns_name}], every namespace
 // read, those without sockets included. An owner in a container known to
 // opts.Container has a container object after fd: {runtime, id, name, pod,
-// pod_namespace}.
+// pod_namespace}; a host listener that opts.Forward knows as a published
+// port ends with forwards_to: {netns, port, container}.
 //
 // The object is written with one socket per line, so it is both valid JSON
 // and friendly to grep and diff. Field values:
@@ -75,7 +76,7 @@ func JSON(w io.Writer, snap *collector.Snapshot, opts Options) error {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, '\n')
-		buf = appendSocketJSON(buf, &snap.Sockets[i], opts.Services, users, names, opts.Container)
+		buf = appendSocketJSON(buf, &snap.Sockets[i], opts.Services, users, names, opts.Container, opts.Forward)
 		if len(buf) >= flushAt {
 			if _, err := w.Write(buf); err != nil {
 				return err
@@ -112,9 +113,10 @@ func JSON(w io.Writer, snap *collector.Snapshot, opts Options) error {
 }
 
 // appendSocketJSON appends one socket object; names names its namespace,
-// ctr (when not nil) the containers of its owners.
+// ctr (when not nil) the containers of its owners, fwd (when not nil) the
+// container port a host listener is published as.
 func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *userNames, names netnsNames,
-	ctr func(int) (containers.Info, bool)) []byte {
+	ctr func(int) (containers.Info, bool), fwd func(*collector.Socket) (containers.Forward, bool)) []byte {
 	proto := s.Proto.String()
 	buf = append(buf, `{"proto":`...)
 	buf = appendJSONString(buf, proto)
@@ -177,8 +179,23 @@ func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *
 		buf = append(buf, ',')
 		buf = appendNetnsFields(buf, s.Netns, names.name(s.Netns))
 	}
+	if fwd != nil {
+		if f, ok := fwd(s); ok {
+			buf = appendForwardJSON(buf, f)
+		}
+	}
 	buf = append(buf, '}')
 	return buf
+}
+
+// appendForwardJSON appends a published listener's forwards_to field.
+func appendForwardJSON(buf []byte, f containers.Forward) []byte {
+	buf = append(buf, `,"forwards_to":{"netns":`...)
+	buf = strconv.AppendUint(buf, f.NetnsInode, 10)
+	buf = append(buf, `,"port":`...)
+	buf = strconv.AppendUint(buf, uint64(f.ContainerPort), 10)
+	buf = appendContainerJSON(buf, f.Container)
+	return append(buf, '}')
 }
 
 // appendContainerJSON appends an owner's container field.

@@ -51,6 +51,10 @@ type Options struct {
 	// ContainerColumn the table has a Container column after PID/Program.
 	Container       func(pid int) (containers.Info, bool)
 	ContainerColumn bool
+	// Forward, when set, tells the container port a host listener is
+	// published as: JSON gives the socket forwards_to, and the Container
+	// column shows "->NAME:PORT".
+	Forward func(s *collector.Socket) (containers.Forward, bool)
 }
 
 // userNames remembers UserName's answers for one rendering call, so a

@@ -37,6 +37,7 @@ func streamTable(w io.Writer, snap *collector.Snapshot, cols []tableCol, opts Op
 		users:   newUserNames(opts.UserName),
 		netns:   newNetnsNames(snap, opts),
 		ctr:     opts.Container,
+		fwd:     opts.Forward,
 		scratch: make([]byte, 0, 256),
 	}
 	if !opts.NoHeader {
@@ -77,6 +78,7 @@ type tableStreamer struct {
 	users   *userNames
 	netns   netnsNames
 	ctr     func(pid int) (containers.Info, bool)
+	fwd     func(s *collector.Socket) (containers.Forward, bool)
 	scratch []byte
 }
 
@@ -352,6 +354,20 @@ func (t *tableStreamer) appendCell(b []byte, s *collector.Socket, c tableCol) []
 // label (sanitized), joined by ","; "-" when none is in a container.
 func (t *tableStreamer) appendContainers(b []byte, s *collector.Socket) []byte {
 	start := len(b)
+	if t.fwd != nil {
+		if f, ok := t.fwd(s); ok {
+			b = append(b, "->"...)
+			b = appendSanitized(b, f.Container.Label())
+			b = append(b, ':')
+			b = strconv.AppendUint(b, uint64(f.ContainerPort), 10)
+		}
+	}
+	if t.ctr == nil {
+		if len(b) == start {
+			b = append(b, '-')
+		}
+		return b
+	}
 	var seen [4]string
 	n := 0
 	for i := range s.Owners {

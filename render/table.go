@@ -75,7 +75,7 @@ func tableColumns(opts Options) []tableCol {
 	}
 	if opts.Owners {
 		cols = append(cols, colOwners)
-		if opts.ContainerColumn && opts.Container != nil {
+		if opts.ContainerColumn && (opts.Container != nil || opts.Forward != nil) {
 			cols = append(cols, colContainer)
 		}
 	}

@@ -284,7 +284,7 @@ func WhoJSON(w io.Writer, who *Who, opts Options) error {
 	users := newUserNames(opts.UserName)
 	names := newNetnsNames(who.Snapshot, opts)
 	for i := range who.Snapshot.Sockets {
-		out.Sockets = append(out.Sockets, appendSocketJSON(nil, &who.Snapshot.Sockets[i], opts.Services, users, names, opts.Container))
+		out.Sockets = append(out.Sockets, appendSocketJSON(nil, &who.Snapshot.Sockets[i], opts.Services, users, names, opts.Container, opts.Forward))
 	}
 	for _, p := range who.Processes {
 		pj := whoProcessJSON{PID: p.PID, PPID: p.PPID, Name: p.Name, Cmdline: nonNil(p.Cmdline), Exe: p.Exe,

@@ -1,6 +1,12 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
 	"github.com/portwatch/portwatch/collector"
 	"github.com/portwatch/portwatch/containers"
 	"github.com/portwatch/portwatch/process"
@@ -11,9 +17,8 @@ import (
 // runtime's records on disk. It returns the lookup renderers take and
 // whether any owner is in a container. Processes that exited or whose
 // cgroup cannot be read are in none.
-func ownerContainers(socks []collector.Socket) (func(pid int) (containers.Info, bool), bool) {
+func ownerContainers(socks []collector.Socket, namer *containers.Namer) (func(pid int) (containers.Info, bool), bool) {
 	r := process.NewReader("")
-	namer := containers.NewNamer("")
 	found := map[int]containers.Info{}
 	seen := map[int]bool{}
 	for i := range socks {
@@ -52,4 +57,93 @@ func keepContainer(socks []collector.Socket, q string, lookup func(int) (contain
 		}
 	}
 	return out
+}
+
+// publishedPorts finds the ports docker and podman publish for their
+// containers and returns the lookup renderers take, which gives a
+// listener of the host's namespace (home, or 0 for the caller's: that of
+// sockets read without namespaces) the container port it forwards to, and
+// whether any of socks is one.
+func publishedPorts(socks []collector.Socket, home uint64, namer *containers.Namer) (func(*collector.Socket) (containers.Forward, bool), bool) {
+	fws := namer.Forwards()
+	if len(fws) == 0 {
+		return nil, false
+	}
+	if home == 0 {
+		if own, err := collector.ResolveNetns(strconv.Itoa(os.Getpid()), "", ""); err == nil {
+			home = own.Inode
+		}
+	}
+	lookup := func(s *collector.Socket) (containers.Forward, bool) {
+		if !s.Listening() || (s.Netns != 0 && s.Netns != home) {
+			return containers.Forward{}, false
+		}
+		for _, f := range fws {
+			if f.Matches(s.Proto.String(), s.Local) {
+				return f, true
+			}
+		}
+		return containers.Forward{}, false
+	}
+	for i := range socks {
+		if _, ok := lookup(&socks[i]); ok {
+			return lookup, true
+		}
+	}
+	return lookup, false
+}
+
+// homeNetns is the inode of the caller's namespace among those snap read,
+// 0 when it read none.
+func homeNetns(snap *collector.Snapshot) uint64 {
+	for _, n := range snap.Namespaces {
+		if n.Current {
+			return n.Inode
+		}
+	}
+	return 0
+}
+
+// addForwardTargets adds to snap, for each of its listeners that is a
+// published port, the other end: the sockets on the container port inside
+// the container's namespace, so that who shows both. A namespace that
+// cannot be read is a warning.
+func addForwardTargets(ctx context.Context, snap *collector.Snapshot, forward func(*collector.Socket) (containers.Forward, bool)) {
+	seen := map[containers.Forward]bool{}
+	n := len(snap.Sockets)
+	if len(snap.Namespaces) == 0 {
+		// The host's sockets were read without namespaces: mark them
+		// with the caller's, so that both ends say where they are.
+		if home, err := collector.ResolveNetns(strconv.Itoa(os.Getpid()), "", ""); err == nil {
+			for i := range snap.Sockets {
+				snap.Sockets[i].Netns = home.Inode
+			}
+			snap.Namespaces = append(snap.Namespaces, home)
+		}
+	}
+	for i := 0; i < n; i++ {
+		f, ok := forward(&snap.Sockets[i])
+		if !ok || f.Netns == "" || seen[f] {
+			continue
+		}
+		seen[f] = true
+		p, _ := collector.ParseProto(f.Proto)
+		ns := collector.Netns{Inode: f.NetnsInode, Path: f.Netns}
+		if name, ok := strings.CutPrefix(f.Netns, collector.RunNetnsDir+"/"); ok {
+			ns.Name = name
+		}
+		c, err := collector.New(collector.Options{Owners: true, Protos: []collector.Proto{p}, Namespaces: []collector.Netns{ns},
+			Filter: collector.Filter{States: collector.AllStates, Port: f.ContainerPort}})
+		if err != nil {
+			continue
+		}
+		inner, err := c.Collect(ctx)
+		if err != nil {
+			snap.Warnings = append(snap.Warnings, fmt.Sprintf("the container %s that port %d forwards to: %v", f.Container.Label(), f.HostPort, err))
+			continue
+		}
+		snap.Sockets = append(snap.Sockets, inner.Sockets...)
+		snap.Namespaces = append(snap.Namespaces, inner.Namespaces...)
+		snap.Warnings = append(snap.Warnings, inner.Warnings...)
+	}
 }

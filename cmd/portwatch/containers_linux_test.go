@@ -82,7 +82,8 @@ func cgroup2Root() string {
 // keeps exactly its sockets, by name or id prefix.
 func TestContainerOwners(t *testing.T) {
 	named, _, _ := netnsFixture(t)
-	dir, id := fakeDocker(t, "pwtest-web")
+	web := "portwatch-fake-" + strconv.Itoa(os.Getpid())
+	dir, id := fakeDocker(t, web)
 	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(named.pid)), 0); err != nil {
 		t.Fatalf("moving the helper %d into %s: %v", named.pid, dir, err)
 	}
@@ -98,8 +99,8 @@ func TestContainerOwners(t *testing.T) {
 				continue
 			}
 			inside++
-			if o.Container == nil || o.Container.Runtime != "docker" || o.Container.ID != id || o.Container.Name != "pwtest-web" {
-				t.Errorf("%s: owner %d's container %+v, want docker %s pwtest-web", pwKey(s), o.PID, o.Container, id)
+			if o.Container == nil || o.Container.Runtime != "docker" || o.Container.ID != id || o.Container.Name != web {
+				t.Errorf("%s: owner %d's container %+v, want docker %s %s", pwKey(s), o.PID, o.Container, id, web)
 			}
 		}
 	}
@@ -108,10 +109,10 @@ func TestContainerOwners(t *testing.T) {
 	}
 
 	r := runCmd(t, exec.Command(binPath, "-tlp", "--netns", named.name))
-	if r.code != 0 || !strings.Contains(r.stdout, "Container") || !strings.Contains(r.stdout, "pwtest-web") {
-		t.Errorf("table: exit %d, want a Container column naming pwtest-web:\n%s%s", r.code, r.stdout, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stdout, "Container") || !strings.Contains(r.stdout, web) {
+		t.Errorf("table: exit %d, want a Container column naming %s:\n%s%s", r.code, web, r.stdout, r.stderr)
 	}
-	for _, q := range []string{"pwtest-web", id[:12]} {
+	for _, q := range []string{web, id[:12]} {
 		pw := pwNetnsJSON(t, "-tuan", "--netns", "all", "--container", q)
 		if len(pw.Sockets) != inside {
 			t.Errorf("--container %s: %d sockets, want the helper's %d", q, len(pw.Sockets), inside)

@@ -120,6 +120,11 @@ type jsonSocket struct {
 	OwnerUnknown  string      `json:"owner_unknown"`
 	Netns         uint64      `json:"netns"`
 	NetnsName     string      `json:"netns_name"`
+	ForwardsTo    *struct {
+		Netns     uint64        `json:"netns"`
+		Port      int           `json:"port"`
+		Container jsonContainer `json:"container"`
+	} `json:"forwards_to"`
 }
 
 type jsonOwner struct {

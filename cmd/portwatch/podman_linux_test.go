@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -130,6 +131,9 @@ func TestPodmanContainer(t *testing.T) {
 		for _, s := range pw.Sockets {
 			if s.State == "LISTEN" && s.Netns != ns.inode && s.LocalAddr+":"+strconv.Itoa(s.LocalPort) == hostPort {
 				published = true
+				if f := s.ForwardsTo; f == nil || f.Port != 8080 || f.Netns != ns.inode || f.Container.Name != name || f.Container.ID != id {
+					problems = append(problems, fmt.Sprintf("the published port %s forwards to %+v, want %s:8080 in namespace %d", hostPort, f, name, ns.inode))
+				}
 			}
 		}
 		if !published {
@@ -148,7 +152,30 @@ func TestPodmanContainer(t *testing.T) {
 		}
 	}
 	r := runCmd(t, exec.Command(binPath, "-tlp", "--netns", "all"))
-	if r.code != 0 || !strings.Contains(r.stdout, "Container") || !strings.Contains(r.stdout, name) {
-		t.Errorf("table: exit %d, want a Container column naming %s:\n%s%s", r.code, name, r.stdout, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stdout, "Container") || !strings.Contains(r.stdout, "->"+name+":8080") {
+		t.Errorf("table: exit %d, want a Container column naming %s and the published port as ->%s:8080:\n%s%s", r.code, name, name, r.stdout, r.stderr)
+	}
+
+	// who on the published port shows both ends: conmon's listener on the
+	// host and the server's inside the container.
+	_, port, _ := strings.Cut(hostPort, ":")
+	r = runCmd(t, exec.Command(binPath, "who", port, "--json"))
+	var who struct {
+		Sockets []jsonSocket `json:"sockets"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &who); r.code != 0 || err != nil {
+		t.Fatalf("who %s: exit %d, %v: %s%s", port, r.code, err, r.stdout, r.stderr)
+	}
+	ends := map[string]bool{}
+	for _, s := range who.Sockets {
+		switch {
+		case strconv.Itoa(s.LocalPort) == port && s.ForwardsTo != nil:
+			ends["host"] = true
+		case s.LocalPort == 8080 && s.Netns == ns.inode && s.PID == pid:
+			ends["container"] = true
+		}
+	}
+	if !ends["host"] || !ends["container"] {
+		t.Errorf("who %s: ends %v, want the host's and the container's:\n%s", port, ends, r.stdout)
 	}
 }

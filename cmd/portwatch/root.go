@@ -280,9 +280,12 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 		}
 	}
 	var inContainer func(int) (containers.Info, bool)
-	anyContainer := false
+	var forward func(*collector.Socket) (containers.Forward, bool)
+	anyContainer, anyForward := false, false
 	if opts.Owners && f.replay == "" {
-		inContainer, anyContainer = ownerContainers(snap.Sockets)
+		namer := containers.NewNamer("")
+		inContainer, anyContainer = ownerContainers(snap.Sockets, namer)
+		forward, anyForward = publishedPorts(snap.Sockets, homeNetns(snap), namer)
 	}
 	if f.container != "" {
 		snap.Sockets = keepContainer(snap.Sockets, f.container, inContainer)
@@ -293,7 +296,8 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 
 	ropts := render.Options{
 		Container:       inContainer,
-		ContainerColumn: anyContainer,
+		Forward:         forward,
+		ContainerColumn: anyContainer || anyForward,
 		Owners:          f.owner || f.program,
 		Extended:        f.extended,
 		Numeric:         f.numeric,

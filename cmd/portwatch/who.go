@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/containers"
 	"github.com/portwatch/portwatch/process"
 	"github.com/portwatch/portwatch/render"
 	"github.com/portwatch/portwatch/services"
@@ -137,9 +138,15 @@ func runWho(ctx context.Context, q whoQuery, arg, servicesFile, netns string, as
 	if err != nil {
 		return err
 	}
+	namer := containers.NewNamer("")
+	forward, published := publishedPorts(snap.Sockets, homeNetns(snap), namer)
+	if published {
+		addForwardTargets(ctx, snap, forward)
+	}
 	for _, w := range snap.Warnings {
 		fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(w))
 	}
+	inContainer, anyContainer := ownerContainers(snap.Sockets, namer)
 
 	users := newUserCache()
 	who := &render.Who{Query: arg, Port: q.port, Snapshot: snap, Root: os.Geteuid() == 0}
@@ -150,7 +157,8 @@ func runWho(ctx context.Context, q whoQuery, arg, servicesFile, netns string, as
 	}
 	who.Processes = ownerDetails(snap.Sockets, process.NewReader(""), users.name)
 
-	ropts := render.Options{Services: reg, UserName: users.name, Netns: len(snap.Namespaces) > 1}
+	ropts := render.Options{Services: reg, UserName: users.name, Netns: len(snap.Namespaces) > 1 || published,
+		Container: inContainer, Forward: forward, ContainerColumn: anyContainer || published}
 	err = writeBuffered(stdout, func(out io.Writer) error {
 		if asJSON {
 			return render.WhoJSON(out, who, ropts)
