@@ -26,10 +26,16 @@ const (
 	// ExposureAll: every address (0.0.0.0, or :: which is dual-stack
 	// unless the socket is IPv6-only).
 	ExposureAll Exposure = "all"
+	// ExposureNamespace: an address that is not loopback, every one or a
+	// specific one, of a network namespace other than the host's (a
+	// container's, a named one): reachable from that namespace's own
+	// network, not on the host's addresses. A port the host publishes for
+	// it is a listener of the host's, with its own exposure.
+	ExposureNamespace Exposure = "namespace"
 )
 
 // exposures lists the classes in the order reports group them: widest first.
-var exposures = []Exposure{ExposureAll, ExposureSpecific, ExposureLoopback}
+var exposures = []Exposure{ExposureAll, ExposureSpecific, ExposureNamespace, ExposureLoopback}
 
 // Classify returns the exposure of a listener bound to addr.
 func Classify(addr netip.Addr) Exposure {
@@ -43,6 +49,17 @@ func Classify(addr netip.Addr) Exposure {
 	return ExposureSpecific
 }
 
+// ClassifyIn returns the exposure of a listener bound to addr in the
+// host's namespace, or, when otherNetns, in another one: there a loopback
+// address is still loopback, any other is ExposureNamespace.
+func ClassifyIn(addr netip.Addr, otherNetns bool) Exposure {
+	e := Classify(addr)
+	if otherNetns && e != ExposureLoopback {
+		return ExposureNamespace
+	}
+	return e
+}
+
 // ParseExposure parses an exposure class name.
 func ParseExposure(s string) (Exposure, error) {
 	for _, e := range exposures {
@@ -50,7 +67,7 @@ func ParseExposure(s string) (Exposure, error) {
 			return e, nil
 		}
 	}
-	return "", fmt.Errorf("unknown exposure %q (accepted: loopback, specific, all)", s)
+	return "", fmt.Errorf("unknown exposure %q (accepted: loopback, namespace, specific, all)", s)
 }
 
 // Severity ranks findings.
@@ -129,6 +146,17 @@ type Listener struct {
 	Owners       []Owner
 	OwnerUnknown string // why Owners is empty, when it is
 
+	// Netns names the listener's network namespace when it is not the
+	// host's: its /run/netns name, else net:[INODE]; "" for the host's.
+	// NetnsName is the /run/netns name alone, "" when it has none.
+	Netns, NetnsName string
+	// Container is the container its owners run in (its name, or
+	// namespace/pod/name), "" for none.
+	Container string
+	// ForwardsTo is, for a host listener that a container runtime
+	// publishes, the container and its port ("web:8080"); "" otherwise.
+	ForwardsTo string
+
 	Change Change // difference from the baseline, when one was given
 	// Was is the baseline entry a Changed or Missing listener came from.
 	Was *Entry
@@ -138,7 +166,12 @@ type Listener struct {
 // The user is the first owner's when known (a process may drop privileges
 // after binding the socket), else the socket's.
 func (l *Listener) Entry() Entry {
-	e := Entry{Proto: l.Proto, Port: l.Port, Exposure: l.Exposure}
+	e := Entry{Proto: l.Proto, Port: l.Port, Exposure: l.Exposure, Container: l.Container}
+	if l.Container == "" {
+		// A container's namespace may be named anew at each start: the
+		// container's name is its identity. A named namespace's name is.
+		e.Netns = l.NetnsName
+	}
 	name, uid := l.User, l.UID
 	if len(l.Owners) > 0 {
 		o := l.Owners[0]

@@ -497,3 +497,79 @@ func TestValidRuleID(t *testing.T) {
 		}
 	}
 }
+
+// Inside another namespace every non-loopback address is "namespace"
+// exposure; loopback stays loopback; the host's classes are unchanged.
+func TestClassifyIn(t *testing.T) {
+	for _, c := range []struct {
+		addr  string
+		other bool
+		want  Exposure
+	}{
+		{"0.0.0.0", true, ExposureNamespace}, {"::", true, ExposureNamespace}, {"10.88.0.2", true, ExposureNamespace},
+		{"127.0.0.1", true, ExposureLoopback}, {"::1", true, ExposureLoopback},
+		{"0.0.0.0", false, ExposureAll}, {"10.88.0.2", false, ExposureSpecific}, {"127.0.0.1", false, ExposureLoopback},
+	} {
+		if got := ClassifyIn(netip.MustParseAddr(c.addr), c.other); got != c.want {
+			t.Errorf("ClassifyIn(%s, %v) = %s, want %s", c.addr, c.other, got, c.want)
+		}
+	}
+	if e, err := ParseExposure("namespace"); err != nil || e != ExposureNamespace {
+		t.Errorf("ParseExposure(namespace) = %q, %v", e, err)
+	}
+}
+
+// A database on every address of a container's namespace is no finding
+// of exposure; the same on the host is. Baselines keep where a listener is
+// (container, else a named namespace), so two containers on one port are
+// two entries, a container's listener pairs only with its own, and a
+// baseline without these fields reads as before.
+func TestNamespaceListeners(t *testing.T) {
+	redis := owner("/usr/bin/redis-server", 0, "ok")
+	host := listener("tcp", "0.0.0.0:6379", "redis", redis)
+	inA := listener("tcp", "0.0.0.0:6379", "redis", redis)
+	inA.Exposure, inA.Netns, inA.Container = ExposureNamespace, "netns-1", "cache-a"
+	inB := inA
+	inB.Container = "cache-b"
+	vpn := listener("tcp", "0.0.0.0:6379", "redis", redis)
+	vpn.Exposure, vpn.Netns, vpn.NetnsName = ExposureNamespace, "vpn", "vpn"
+
+	r := Evaluate([]Listener{host, inA, inB, vpn}, Builtin(), nil)
+	for _, l := range r.Listeners {
+		exposed := slices.Contains(ids(r, l), "database-exposed")
+		if exposed != (l.Netns == "") {
+			t.Errorf("%s in %q/%q: database-exposed %v", l.Local, l.Container, l.Netns, exposed)
+		}
+	}
+
+	saved := NewBaseline([]Listener{host, inA, inB, vpn}, "h", time.Unix(0, 0))
+	if len(saved.Listeners) != 4 {
+		t.Fatalf("baseline entries %+v, want 4", saved.Listeners)
+	}
+	loaded, err := ParseBaseline(saved.Encode())
+	if err != nil || !slices.Equal(loaded.Listeners, saved.Listeners) {
+		t.Fatalf("round trip: %v\n%+v\n%+v", err, saved.Listeners, loaded.Listeners)
+	}
+	if e := inA.Entry(); e.Container != "cache-a" || e.Netns != "" {
+		t.Errorf("a container's entry %+v: want its container, no namespace name", e)
+	}
+	if e := vpn.Entry(); e.Netns != "vpn" || e.Container != "" {
+		t.Errorf("a named namespace's entry %+v", e)
+	}
+
+	// cache-b went, cache-c came: cache-c is new, not cache-b changed.
+	inC := inA
+	inC.Container = "cache-c"
+	r = Evaluate([]Listener{host, inA, inC, vpn}, Builtin(), loaded)
+	changes := map[string]Change{}
+	for _, l := range r.Listeners {
+		changes[l.Container+"/"+l.Netns] = l.Change
+	}
+	if changes["cache-c/netns-1"] != New || changes["cache-b/"] != Missing || changes["cache-a/netns-1"] != Unchanged {
+		t.Errorf("changes %v", changes)
+	}
+	old := `{"portwatch_baseline":1,"created":"2026-11-21T10:00:00Z","host":"h","listeners":[{"proto":"tcp","port":22,"exposure":"all","exe":"/usr/sbin/sshd","user":"root"}]}`
+	if b, err := ParseBaseline([]byte(old)); err != nil || b.Listeners[0].Netns != "" || b.Listeners[0].Container != "" {
+		t.Errorf("a baseline without places: %+v, %v", b, err)
+	}
+}

@@ -22,12 +22,19 @@ type Entry struct {
 	Exposure Exposure `json:"exposure"`
 	Exe      string   `json:"exe"`  // "" when it could not be read
 	User     string   `json:"user"` // user name, or the numeric id when it has none
+	// Where the listener is, when not on the host's own network: the
+	// container its owners run in, else the name of its network
+	// namespace; both "" on the host. Omitted when empty, so a baseline of
+	// the host alone reads as before.
+	Netns     string `json:"netns,omitempty"`
+	Container string `json:"container,omitempty"`
 }
 
 func compareEntries(a, b Entry) int {
 	return cmp.Or(strings.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port),
 		cmp.Compare(exposureRank(a.Exposure), exposureRank(b.Exposure)),
-		strings.Compare(a.Exe, b.Exe), strings.Compare(a.User, b.User))
+		strings.Compare(a.Exe, b.Exe), strings.Compare(a.User, b.User),
+		strings.Compare(a.Netns, b.Netns), strings.Compare(a.Container, b.Container))
 }
 
 // Baseline is the set of listeners a host is expected to have.
@@ -174,18 +181,19 @@ func compare(cur []*Listener, base []Entry) []*Listener {
 		if !matched[i] {
 			e := &base[i]
 			missing = append(missing, &Listener{Proto: e.Proto, Port: e.Port, Exposure: e.Exposure,
-				UID: -1, User: e.User, Change: Missing, Was: e})
+				UID: -1, User: e.User, Change: Missing, Was: e, Netns: e.Netns, NetnsName: e.Netns, Container: e.Container})
 		}
 	}
 	return missing
 }
 
 // pairFor finds the unmatched baseline entry that e most likely replaced:
-// the same protocol and port, the same exposure if there is one.
+// the same protocol, port and place (container or namespace), the same
+// exposure if there is one.
 func pairFor(e Entry, base []Entry, matched []bool) int {
 	best := -1
 	for i, b := range base {
-		if matched[i] || b.Proto != e.Proto || b.Port != e.Port {
+		if matched[i] || b.Proto != e.Proto || b.Port != e.Port || b.Netns != e.Netns || b.Container != e.Container {
 			continue
 		}
 		if b.Exposure == e.Exposure {
