@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,12 +109,19 @@ func AuditText(w io.Writer, m *AuditMeta) error {
 		{"Specific addresses", func(l *audit.Listener) bool {
 			return l.Change != audit.Missing && l.Exposure == audit.ExposureSpecific
 		}},
+		{"Inside other network namespaces (containers)", func(l *audit.Listener) bool {
+			return l.Change != audit.Missing && l.Exposure == audit.ExposureNamespace
+		}},
 		{"Loopback only", func(l *audit.Listener) bool {
 			return l.Change != audit.Missing && l.Exposure == audit.ExposureLoopback
 		}},
 		{"In the baseline, not listening now", func(l *audit.Listener) bool { return l.Change == audit.Missing }},
 	}
 	header := []string{"", "Proto", "Address", "Service", "PID/Program", "User", "Executable", ""}
+	where := slices.ContainsFunc(rep.Listeners, func(l *audit.Listener) bool { return placeOf(l) != "" })
+	if where {
+		header = slices.Insert(header, 3, "Where")
+	}
 	if !rep.Baseline {
 		header = header[1:]
 	}
@@ -127,6 +135,9 @@ func AuditText(w io.Writer, m *AuditMeta) error {
 		for _, l := range rep.Listeners {
 			if g.keep(l) {
 				row := listenerRow(l)
+				if where {
+					row = slices.Insert(row, 3, orDash(placeOf(l)))
+				}
 				if !rep.Baseline {
 					row = row[1:]
 				}
@@ -210,17 +221,40 @@ func severityCounts(fs []audit.Finding) string {
 }
 
 // listenerName is "tcp 0.0.0.0:6379 redis-server/812", or for a listener
-// only the baseline knows "tcp port 5432 (was /usr/bin/postgres)".
+// only the baseline knows "tcp port 5432 (was /usr/bin/postgres)"; then
+// where it is when not on the host: "in web", "in netns vpn",
+// "->web:8080" for a port published for a container.
 func listenerName(l *audit.Listener) string {
-	if l.Change == audit.Missing {
-		return fmt.Sprintf("%s port %d", l.Proto, l.Port)
+	s := fmt.Sprintf("%s port %d", l.Proto, l.Port)
+	if l.Change != audit.Missing {
+		s = l.Proto + " " + FormatAddr(l.Local)
+		if len(l.Owners) > 0 {
+			o := l.Owners[0]
+			s += " " + orDash(Sanitize(o.Process)) + "/" + strconv.Itoa(o.PID)
+		}
 	}
-	s := l.Proto + " " + FormatAddr(l.Local)
-	if len(l.Owners) > 0 {
-		o := l.Owners[0]
-		s += " " + orDash(Sanitize(o.Process)) + "/" + strconv.Itoa(o.PID)
+	switch {
+	case l.ForwardsTo != "":
+		s += " ->" + Sanitize(l.ForwardsTo)
+	case l.Container != "":
+		s += " in " + Sanitize(l.Container)
+	case l.Netns != "":
+		s += " in netns " + Sanitize(l.Netns)
 	}
 	return s
+}
+
+// placeOf is the Where column: the container a port is published for
+// (->web:8080), the container the listener runs in, else its namespace;
+// "" on the host. Sanitized.
+func placeOf(l *audit.Listener) string {
+	switch {
+	case l.ForwardsTo != "":
+		return "->" + Sanitize(l.ForwardsTo)
+	case l.Container != "":
+		return Sanitize(l.Container)
+	}
+	return Sanitize(l.Netns)
 }
 
 // listenerRow is a listener's line: mark, proto, address, service, owner,
@@ -309,6 +343,14 @@ type auditFindingJSON struct {
 	Process   string `json:"process"`
 	Exe       string `json:"exe"`
 	Change    string `json:"change"`
+	auditPlace
+}
+
+// auditPlace is where a listener is, in JSON: omitted on the host.
+type auditPlace struct {
+	Netns      string `json:"netns,omitempty"`
+	Container  string `json:"container,omitempty"`
+	ForwardsTo string `json:"forwards_to,omitempty"`
 }
 
 type auditListenJSON struct {
@@ -324,6 +366,7 @@ type auditListenJSON struct {
 	Change       string           `json:"change"`
 	Was          *audit.Entry     `json:"was"`
 	Findings     []string         `json:"findings"`
+	auditPlace
 }
 
 type auditOwnerJSON struct {
@@ -343,7 +386,10 @@ type auditOwnerJSON struct {
 // port, exposure, service, uid, user, owners [{pid, process, uid, user,
 // exe, exe_status}], owner_unknown, change ("", "new", "changed",
 // "missing"), was (the baseline entry, or null), findings [ids]}],
-// warnings. A missing listener has local_addr "" and no owners.
+// warnings. A missing listener has local_addr "" and no owners. A finding
+// or listener not on the host's own network also has netns (its
+// namespace), container (its owners') and, for a port published for a
+// container, forwards_to ("web:8080"); these are omitted on the host.
 func AuditJSON(w io.Writer, m *AuditMeta) error {
 	rep := m.Report
 	out := auditJSON{Version: schemaVersion, Time: m.Time.UTC(), Host: m.Host, FailOn: m.FailOn,
@@ -364,7 +410,8 @@ func AuditJSON(w io.Writer, m *AuditMeta) error {
 		byListener[l] = append(byListener[l], f.Rule.ID)
 		fj := auditFindingJSON{ID: f.Rule.ID, Severity: f.Rule.Severity.String(), Fails: fails,
 			Title: f.Rule.Title, Remedy: f.Rule.Remedy, Proto: l.Proto, LocalAddr: addrOnly(l.Local),
-			Port: l.Port, Exposure: string(l.Exposure), Change: string(l.Change)}
+			Port: l.Port, Exposure: string(l.Exposure), Change: string(l.Change),
+			auditPlace: auditPlace{l.Netns, l.Container, l.ForwardsTo}}
 		if len(l.Owners) > 0 {
 			fj.PID, fj.Process, fj.Exe = l.Owners[0].PID, l.Owners[0].Process, l.Owners[0].Exe
 		} else if l.Was != nil {
@@ -379,7 +426,7 @@ func AuditJSON(w io.Writer, m *AuditMeta) error {
 		lj := auditListenJSON{Proto: l.Proto, LocalAddr: addrOnly(l.Local), Port: l.Port,
 			Exposure: string(l.Exposure), Service: l.Service, UID: l.UID, User: l.User,
 			Owners: []auditOwnerJSON{}, OwnerUnknown: l.OwnerUnknown, Change: string(l.Change),
-			Was: l.Was, Findings: nonNil(byListener[l])}
+			Was: l.Was, Findings: nonNil(byListener[l]), auditPlace: auditPlace{l.Netns, l.Container, l.ForwardsTo}}
 		if l.Change == audit.New {
 			lj.Was = nil
 		}
