@@ -17,6 +17,7 @@ import (
 
 	"github.com/portwatch/portwatch/audit"
 	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/containers"
 	"github.com/portwatch/portwatch/process"
 	"github.com/portwatch/portwatch/render"
 	"github.com/portwatch/portwatch/services"
@@ -37,6 +38,7 @@ type auditFlags struct {
 	rulesFile    string
 	printRules   bool
 	servicesFile string
+	netns        string
 }
 
 func newAuditCommand(stdout io.Writer) *cobra.Command {
@@ -81,6 +83,7 @@ flag, rules file or baseline; 1 when the sockets could not be read, or
 	fl.StringVar(&f.rulesFile, "rules", "", "amend the built-in rules with this rules file")
 	fl.BoolVar(&f.printRules, "print-rules", false, "print the rules in effect as a rules file and exit")
 	fl.StringVar(&f.servicesFile, "services", "", "extra service names in /etc/services syntax")
+	bindNetnsFlag(fl, &f.netns)
 	return cmd
 }
 
@@ -116,11 +119,13 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	}
 
 	listening, _ := collector.ParseStates("listening")
+	opts := collector.Options{Source: collector.SourceAuto, Owners: true, Filter: collector.Filter{States: listening}}
+	if err := setNamespaces(&opts, f.netns, ""); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	snap, err := collect(ctx, "", collector.Options{
-		Source: collector.SourceAuto, Owners: true, Filter: collector.Filter{States: listening},
-	})
+	snap, err := collect(ctx, "", opts)
 	if err != nil {
 		return err
 	}
@@ -136,7 +141,7 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	}
 
 	users := newUserCache()
-	listeners := auditListeners(snap.Sockets, reg, process.NewReader(""), users.name)
+	listeners := auditListeners(snap.Sockets, reg, process.NewReader(""), users.name, placesOf(snap))
 	var saved *audit.Baseline
 	if f.save != "" {
 		// The baseline is taken before Evaluate adds the missing listeners.
@@ -192,9 +197,51 @@ func countOf(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
+// listenerPlace is where a listening socket is: in the host's namespace or
+// another (named or not), in a container, published for one.
+type listenerPlace struct {
+	otherNetns            bool
+	netns, netnsName      string
+	container, forwardsTo string
+}
+
+// placesOf returns, for the sockets of snap, where each is: its namespace
+// against the caller's (the host's, as far as the audit is concerned), its
+// owners' container, and the container a published port forwards to.
+func placesOf(snap *collector.Snapshot) func(*collector.Socket) listenerPlace {
+	namer := containers.NewNamer("")
+	home := homeNetns(snap)
+	inContainer, _ := ownerContainers(snap.Sockets, namer)
+	forward, _ := publishedPorts(snap.Sockets, home, namer)
+	return func(s *collector.Socket) listenerPlace {
+		var p listenerPlace
+		if s.Netns != 0 && s.Netns != home {
+			p.otherNetns = true
+			p.netnsName = snap.NetnsName(s.Netns)
+			p.netns = p.netnsName
+			if p.netns == "" {
+				p.netns = collector.NetnsLabel(s.Netns)
+			}
+		}
+		for _, o := range s.Owners {
+			if info, ok := inContainer(o.PID); ok {
+				p.container = info.Label()
+				break
+			}
+		}
+		if forward != nil {
+			if f, ok := forward(s); ok {
+				p.forwardsTo = f.Container.Label() + ":" + strconv.Itoa(int(f.ContainerPort))
+			}
+		}
+		return p
+	}
+}
+
 // auditListeners turns listening sockets into the audit's listeners, with
-// each owner's executable and user.
-func auditListeners(socks []collector.Socket, reg *services.Registry, r *process.Reader, userName func(int) string) []audit.Listener {
+// each owner's executable and user, and where each is (place).
+func auditListeners(socks []collector.Socket, reg *services.Registry, r *process.Reader, userName func(int) string,
+	place func(*collector.Socket) listenerPlace) []audit.Listener {
 	owners := map[int]audit.Owner{}
 	ownerOf := func(o collector.Owner) audit.Owner {
 		if a, ok := owners[o.PID]; ok {
@@ -213,11 +260,16 @@ func auditListeners(socks []collector.Socket, reg *services.Registry, r *process
 	out := make([]audit.Listener, 0, len(socks))
 	for i := range socks {
 		s := &socks[i]
+		pl := place(s)
 		l := audit.Listener{
 			Proto:        s.Proto.String(),
 			Local:        s.Local,
 			Port:         s.Local.Port(),
-			Exposure:     audit.Classify(s.Local.Addr()),
+			Exposure:     audit.ClassifyIn(s.Local.Addr(), pl.otherNetns),
+			Netns:        pl.netns,
+			NetnsName:    pl.netnsName,
+			Container:    pl.container,
+			ForwardsTo:   pl.forwardsTo,
 			Service:      reg.Name(s.Proto.String(), s.Local.Port()),
 			UID:          s.UID,
 			User:         userName(s.UID),

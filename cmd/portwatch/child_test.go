@@ -18,7 +18,8 @@ const childAddrEnv = "PORTWATCH_TEST_ADDR"
 //   - "netns-load" (started inside a network namespace by the namespace
 //     tests): it opens sockets of every kind on that namespace's loopback
 //     (listeners on 127.0.0.1 and ::1, a connection to the first, UDP
-//     bound and connected), says "ready" and lives until its stdin closes.
+//     bound and connected) and a database's listener on every address of
+//     it (0.0.0.0:6379), says "ready" and lives until its stdin closes.
 //   - "time-wait": it opens a connection on loopback, closes it from the
 //     client side and exits, leaving a TIME_WAIT socket that no process
 //     holds.
@@ -97,7 +98,12 @@ func openNetnsLoad() error {
 	if err != nil {
 		return err
 	}
-	netnsLoad = append(netnsLoad, ln4, ln6, c, s, u, uc)
+	// Every address of the namespace: on the host, a finding.
+	db, err := net.Listen("tcp4", "0.0.0.0:6379")
+	if err != nil {
+		return err
+	}
+	netnsLoad = append(netnsLoad, ln4, ln6, c, s, u, uc, db)
 	return nil
 }
 

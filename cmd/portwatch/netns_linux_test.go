@@ -268,3 +268,55 @@ func TestNetnsUnprivileged(t *testing.T) {
 		t.Errorf("as nobody, want one line naming %s, got:\n%s", empty.name, r.stderr)
 	}
 }
+
+// TestNetnsAudit: the audit of every namespace judges a listener on
+// 0.0.0.0 inside a namespace by that namespace: exposure "namespace",
+// named, and no finding that a database listens on every address of the
+// host; the same port on the host would be one.
+func TestNetnsAudit(t *testing.T) {
+	named, _, _ := netnsFixture(t)
+	r := runCmd(t, exec.Command(binPath, "audit", "--netns", "all", "--json", "--fail-on", "none"))
+	if r.code != 0 {
+		t.Fatalf("audit --netns all: exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Findings []struct {
+			ID    string `json:"id"`
+			Port  int    `json:"port"`
+			Netns string `json:"netns"`
+		} `json:"findings"`
+		Listeners []struct {
+			Port     int    `json:"port"`
+			Exposure string `json:"exposure"`
+			Netns    string `json:"netns"`
+			Owners   []struct {
+				PID int `json:"pid"`
+			} `json:"owners"`
+		} `json:"listeners"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	found := false
+	for _, l := range rep.Listeners {
+		if l.Port == 6379 && len(l.Owners) > 0 && l.Owners[0].PID == named.pid {
+			found = true
+			if l.Exposure != "namespace" || l.Netns != named.name {
+				t.Errorf("the helper's 0.0.0.0:6379 in %s: exposure %q, netns %q; want namespace, %s", named.name, l.Exposure, l.Netns, named.name)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the helper's listener on 6379 in %s is not in the audit:\n%s", named.name, r.stdout)
+	}
+	for _, f := range rep.Findings {
+		if f.ID == "database-exposed" && f.Netns != "" {
+			t.Errorf("a database inside namespace %q is reported as exposed on every address", f.Netns)
+		}
+	}
+	// The text names the namespace beside the listener.
+	r = runCmd(t, exec.Command(binPath, "audit", "--netns", "all", "--fail-on", "none"))
+	if r.code != 0 || !strings.Contains(r.stdout, "Inside other network namespaces") || !strings.Contains(r.stdout, named.name) {
+		t.Errorf("audit text: exit %d, want the namespace group naming %s:\n%s", r.code, named.name, r.stdout)
+	}
+}

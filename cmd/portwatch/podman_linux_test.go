@@ -178,4 +178,33 @@ func TestPodmanContainer(t *testing.T) {
 	if !ends["host"] || !ends["container"] {
 		t.Errorf("who %s: ends %v, want the host's and the container's:\n%s", port, ends, r.stdout)
 	}
+
+	// The audit: the container's listener on every address of its own
+	// namespace is "namespace" exposure, named; the published port is the
+	// host's loopback, forwarding to it.
+	r = runCmd(t, exec.Command(binPath, "audit", "--netns", "all", "--json", "--fail-on", "none"))
+	var audit struct {
+		Listeners []struct {
+			LocalAddr  string `json:"local_addr"`
+			Port       int    `json:"port"`
+			Exposure   string `json:"exposure"`
+			Container  string `json:"container"`
+			ForwardsTo string `json:"forwards_to"`
+		} `json:"listeners"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &audit); r.code != 0 || err != nil {
+		t.Fatalf("audit: exit %d, %v: %s%s", r.code, err, r.stdout, r.stderr)
+	}
+	var inside, host bool
+	for _, l := range audit.Listeners {
+		switch {
+		case l.Port == 8080 && l.Container == name:
+			inside = l.Exposure == "namespace"
+		case l.LocalAddr+":"+strconv.Itoa(l.Port) == hostPort:
+			host = l.Exposure == "loopback" && l.ForwardsTo == name+":8080"
+		}
+	}
+	if !inside || !host {
+		t.Errorf("audit: container listener judged by its namespace %v, published port as the host's forwarding to it %v:\n%s", inside, host, r.stdout)
+	}
 }
