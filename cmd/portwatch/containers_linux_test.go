@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -122,6 +123,20 @@ func TestContainerOwners(t *testing.T) {
 				t.Errorf("--container %s kept %s (netns %d, pid %d)", q, pwKey(s), s.Netns, s.PID)
 			}
 		}
+	}
+	// watch --container streams the container's sockets alone.
+	r = runCmd(t, exec.Command(binPath, "watch", "--json", "--count", "1", "-tuan", "--netns", "all", "--container", web))
+	events := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(events) != inside {
+		t.Errorf("watch --container %s: exit %d, %d events, want the helper's %d:\n%s%s", web, r.code, len(events), inside, r.stdout, r.stderr)
+	}
+	for _, e := range events {
+		if !strings.Contains(e, fmt.Sprintf(`"pid":%d`, named.pid)) {
+			t.Errorf("watch --container %s: an event of another process: %s", web, e)
+		}
+	}
+	if r := runCmd(t, exec.Command(binPath, "watch", "--container", web, "--replay", "/dev/null")); r.code != 2 {
+		t.Errorf("watch --container with --replay: exit %d, want 2", r.code)
 	}
 	if pw := pwNetnsJSON(t, "-tuan", "--container", "no-such-container"); len(pw.Sockets) != 0 {
 		t.Errorf("--container no-such-container: %d sockets", len(pw.Sockets))

@@ -248,13 +248,10 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 	if err := setNamespaces(&opts, f.netns, f.replay); err != nil {
 		return err
 	}
+	if err := f.checkContainer(); err != nil {
+		return err
+	}
 	if f.container != "" {
-		if runtime.GOOS != "linux" {
-			return usagef("invalid --container %q: containers are found from Linux cgroups; %s has none", f.container, runtime.GOOS)
-		}
-		if f.replay != "" {
-			return usagef("--container conflicts with --replay: a snapshot file does not say which container a process was in")
-		}
 		opts.Owners = true
 	}
 
@@ -342,7 +339,21 @@ func (f *listFlags) checkOutput() error {
 // wantOwners reports whether owners must be looked up: to show them or to
 // filter on them.
 func (f *listFlags) wantOwners() bool {
-	return f.owner || f.program || len(f.pids.pids) > 0 || len(f.processes.names) > 0
+	return f.owner || f.program || len(f.pids.pids) > 0 || len(f.processes.names) > 0 || f.container != ""
+}
+
+// checkContainer checks --container: containers are found from Linux
+// cgroups, and a snapshot file does not say which container a process was
+// in.
+func (f *listFlags) checkContainer() error {
+	switch {
+	case f.container == "":
+	case runtime.GOOS != "linux":
+		return usagef("invalid --container %q: containers are found from Linux cgroups; %s has none", f.container, runtime.GOOS)
+	case f.replay != "":
+		return usagef("--container conflicts with --replay: a snapshot file does not say which container a process was in")
+	}
+	return nil
 }
 
 // collectorOptions turns the flags into what the collector reads. Owners

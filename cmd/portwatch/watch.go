@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/containers"
 	"github.com/portwatch/portwatch/render"
 	"github.com/portwatch/portwatch/watch"
 )
@@ -74,6 +75,9 @@ const defaultInterval = time.Second
 func runWatch(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error {
 	f.watching = true
 	if err := f.checkOutput(); err != nil {
+		return err
+	}
+	if err := f.checkContainer(); err != nil {
 		return err
 	}
 	switch {
@@ -179,6 +183,10 @@ func (w *watchSource) collect(ctx context.Context, owners bool, stderr io.Writer
 			w.warned[msg] = true
 			fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(msg))
 		}
+	}
+	if w.flags.container != "" {
+		inContainer, _ := ownerContainers(snap.Sockets, containers.NewNamer(""))
+		snap.Sockets = keepContainer(snap.Sockets, w.flags.container, inContainer)
 	}
 	if owners {
 		if n := collector.CountOwnerUnknown(snap, collector.OwnerPermission); n > 0 && !w.noted && stderr != nil {
