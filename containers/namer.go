@@ -108,7 +108,8 @@ func (n *Namer) lookupStorage(id string) (Info, bool) {
 // Forwards returns every port docker and podman publish on the host for
 // their containers, with the inode of each container's namespace where
 // its file can be read: docker's from every config.v2.json, podman's from
-// its state database. Records that cannot be read are skipped.
+// its state database, root's and each user's. Records that cannot be read
+// are skipped.
 func (n *Namer) Forwards() []Forward {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -124,8 +125,17 @@ func (n *Namer) Forwards() []Forward {
 			}
 		}
 	}
-	if fw, err := readPodmanForwards(filepath.Join(n.root, podmanStateDB)); err == nil {
-		n.forwards = append(n.forwards, fw...)
+	// Root's podman, then each user's (rootless podman keeps the same
+	// database under the user's storage).
+	dbs := []string{filepath.Join(n.root, podmanStateDB)}
+	for _, dir := range []string{storageRootUser, storageUsers} {
+		m, _ := filepath.Glob(filepath.Join(n.root, dir, "libpod", "bolt_state.db"))
+		dbs = append(dbs, m...)
+	}
+	for _, db := range dbs {
+		if fw, err := readPodmanForwards(db); err == nil {
+			n.forwards = append(n.forwards, fw...)
+		}
 	}
 	for i := range n.forwards {
 		f := &n.forwards[i]

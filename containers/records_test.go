@@ -216,6 +216,27 @@ func TestReadPodmanForwards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The Namer reads it where rootless podman keeps it, and docker's
+	// published ports beside it.
+	root := t.TempDir()
+	userDB := filepath.Join(root, "/home/alice/.local/share/containers/storage/libpod/bolt_state.db")
+	docker := filepath.Join(root, dockerContainers, webID, "config.v2.json")
+	for _, p := range []string{userDB, docker} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(userDB, data, 0o600)
+	os.WriteFile(docker, readTestdata(t, "docker-config.v2.json"), 0o600)
+	all := NewNamer(root).Forwards()
+	if len(all) != 6 || all[0].Container.Runtime != "docker" || all[0].HostPort != 8080 || all[3].Container.Name != "pwtest-web" {
+		t.Errorf("Namer.Forwards: %+v", all)
+	}
+
 	fw, err := readPodmanForwards(path)
 	if err != nil || len(fw) != 5 || fw[2].HostPort != 18080 || fw[2].Netns != "/run/netns/netns-y" {
 		t.Errorf("got %+v, %v", fw, err)
