@@ -362,27 +362,17 @@ func (t *tableStreamer) appendContainers(b []byte, s *collector.Socket) []byte {
 			b = strconv.AppendUint(b, uint64(f.ContainerPort), 10)
 		}
 	}
-	if t.ctr == nil {
-		if len(b) == start {
-			b = append(b, '-')
+	for i, o := range s.Owners {
+		if t.ctr == nil {
+			break
 		}
-		return b
-	}
-	var seen [4]string
-	n := 0
-	for i := range s.Owners {
-		info, ok := t.ctr(s.Owners[i].PID)
-		if !ok {
-			continue
+		info, ok := t.ctr(o.PID)
+		if !ok || slices.ContainsFunc(s.Owners[:i], func(prev collector.Owner) bool {
+			p, ok := t.ctr(prev.PID)
+			return ok && p.Runtime == info.Runtime && p.ID == info.ID
+		}) {
+			continue // not in one, or its container is listed already
 		}
-		id := info.Runtime + "/" + info.ID
-		if slices.Contains(seen[:min(n, len(seen))], id) {
-			continue
-		}
-		if n < len(seen) {
-			seen[n] = id
-		}
-		n++
 		if len(b) > start {
 			b = append(b, ',')
 		}
