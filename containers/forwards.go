@@ -19,7 +19,10 @@ type Forward struct {
 	HostIP        netip.Addr
 	HostPort      uint16
 	ContainerPort uint16
-	Container     Info
+	// ContainerIP is the container's address the port is forwarded to,
+	// when the records or the proxy say it; not valid otherwise.
+	ContainerIP netip.Addr
+	Container   Info
 	// Netns is the file of the container's network namespace
 	// (/run/netns/netns-..., /var/run/docker/netns/...), "" when unknown;
 	// NetnsInode its inode, 0 until Namer.Forwards finds it.
@@ -42,13 +45,51 @@ func (f Forward) Matches(proto string, local netip.AddrPort) bool {
 	return a == f.HostIP.Unmap()
 }
 
+// Target is how the forward's other end is shown: the container's label
+// and port ("web:80"), else, when no record names the container, its
+// address and port ("172.17.0.2:80", "[fd00::2]:80"), else ":PORT".
+func (f Forward) Target() string {
+	port := strconv.Itoa(int(f.ContainerPort))
+	if label := f.Container.Label(); label != "" {
+		return label + ":" + port
+	}
+	if f.ContainerIP.IsValid() {
+		return netip.AddrPortFrom(f.ContainerIP, f.ContainerPort).String()
+	}
+	return ":" + port
+}
+
 // dockerForwards is the part of config.v2.json that says what is
 // published.
 type dockerForwards struct {
 	NetworkSettings struct {
 		SandboxKey string                         `json:"SandboxKey"`
 		Ports      map[string][]dockerPortBinding `json:"Ports"`
+		Networks   map[string]struct {
+			IPAddress         string `json:"IPAddress"`
+			GlobalIPv6Address string `json:"GlobalIPv6Address"`
+		} `json:"Networks"`
 	} `json:"NetworkSettings"`
+}
+
+// dockerAddrs returns a container's addresses on its docker networks, in
+// the networks' name order, IPv4 before IPv6 in each.
+func (c *dockerForwards) dockerAddrs() []netip.Addr {
+	names := make([]string, 0, len(c.NetworkSettings.Networks))
+	for name := range c.NetworkSettings.Networks {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var out []netip.Addr
+	for _, name := range names {
+		n := c.NetworkSettings.Networks[name]
+		for _, s := range []string{n.IPAddress, n.GlobalIPv6Address} {
+			if a, err := netip.ParseAddr(s); err == nil {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }
 
 type dockerPortBinding struct {
@@ -57,17 +98,37 @@ type dockerPortBinding struct {
 }
 
 // ParseDockerForwards reads the published ports of a container from its
-// config.v2.json: NetworkSettings.Ports ("80/tcp": [{HostIp, HostPort}])
-// and the namespace file, SandboxKey. Bindings that do not parse are
-// skipped.
+// config.v2.json: NetworkSettings.Ports ("80/tcp": [{HostIp, HostPort}]),
+// the namespace file, SandboxKey, and the container's first address on
+// its networks. Bindings that do not parse are skipped.
 func ParseDockerForwards(data []byte) ([]Forward, error) {
+	fws, _, err := parseDockerNetwork(data)
+	return fws, err
+}
+
+// DockerSandbox is where a docker container's network lives: its
+// namespace file and its addresses on docker's networks.
+type DockerSandbox struct {
+	Container Info
+	Netns     string
+	Addrs     []netip.Addr
+}
+
+// parseDockerNetwork reads a container's published ports and its sandbox
+// from its config.v2.json.
+func parseDockerNetwork(data []byte) ([]Forward, DockerSandbox, error) {
 	info, err := ParseDockerConfig(data)
 	if err != nil {
-		return nil, err
+		return nil, DockerSandbox{}, err
 	}
 	var c dockerForwards
 	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("docker config.v2.json: %w", err)
+		return nil, DockerSandbox{}, fmt.Errorf("docker config.v2.json: %w", err)
+	}
+	box := DockerSandbox{Container: info, Netns: c.NetworkSettings.SandboxKey, Addrs: c.dockerAddrs()}
+	var first netip.Addr
+	if len(box.Addrs) > 0 {
+		first = box.Addrs[0]
 	}
 	var out []Forward
 	for spec, binds := range c.NetworkSettings.Ports {
@@ -81,7 +142,8 @@ func ParseDockerForwards(data []byte) ([]Forward, error) {
 			if err != nil || hport == 0 {
 				continue
 			}
-			f := Forward{Proto: proto, HostPort: uint16(hport), ContainerPort: uint16(cport), Container: info, Netns: c.NetworkSettings.SandboxKey}
+			f := Forward{Proto: proto, HostPort: uint16(hport), ContainerPort: uint16(cport), ContainerIP: first,
+				Container: info, Netns: box.Netns}
 			if b.HostIP != "" {
 				if f.HostIP, err = netip.ParseAddr(b.HostIP); err != nil {
 					continue
@@ -91,7 +153,7 @@ func ParseDockerForwards(data []byte) ([]Forward, error) {
 		}
 	}
 	sortForwards(out)
-	return out, nil
+	return out, box, nil
 }
 
 // podmanConfig is the part of the container config podman keeps in its

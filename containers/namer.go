@@ -3,6 +3,7 @@ package containers
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 )
 
@@ -24,8 +25,9 @@ type Namer struct {
 	storage map[string]Info  // by id, from every containers.json
 	loaded  bool             // storage was read
 
-	forwards []Forward // every published port; nil until read
-	fwRead   bool
+	forwards  []Forward       // every published port; nil until read
+	sandboxes []DockerSandbox // every docker container's network, with forwards
+	fwRead    bool
 }
 
 // NewNamer returns a Namer reading the records under root ("" for the
@@ -113,15 +115,22 @@ func (n *Namer) lookupStorage(id string) (Info, bool) {
 func (n *Namer) Forwards() []Forward {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.readForwards()
+	return n.forwards
+}
+
+// readForwards reads every record of published ports once; n.mu is held.
+func (n *Namer) readForwards() {
 	if n.fwRead {
-		return n.forwards
+		return
 	}
 	n.fwRead = true
 	configs, _ := filepath.Glob(filepath.Join(n.root, dockerContainers, "*", "config.v2.json"))
 	for _, path := range configs {
 		if data, err := os.ReadFile(path); err == nil {
-			if fw, err := ParseDockerForwards(data); err == nil {
+			if fw, box, err := parseDockerNetwork(data); err == nil {
 				n.forwards = append(n.forwards, fw...)
+				n.sandboxes = append(n.sandboxes, box)
 			}
 		}
 	}
@@ -143,5 +152,31 @@ func (n *Namer) Forwards() []Forward {
 			f.NetnsInode = fileInode(filepath.Join(n.root, f.Netns))
 		}
 	}
-	return n.forwards
+}
+
+// CompleteProxy fills in what a forward read from a proxy's own command
+// line (ParseDockerProxyArgs) does not say: the container that has its
+// ContainerIP on one of docker's networks, and that container's
+// namespace, else those of a record publishing the same host port. A
+// forward no record explains is returned as it is.
+func (n *Namer) CompleteProxy(f Forward) Forward {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.readForwards()
+	for _, box := range n.sandboxes {
+		if slices.Contains(box.Addrs, f.ContainerIP) {
+			f.Container, f.Netns = box.Container, box.Netns
+			if f.Netns != "" {
+				f.NetnsInode = fileInode(filepath.Join(n.root, f.Netns))
+			}
+			return f
+		}
+	}
+	for _, r := range n.forwards {
+		if r.Proto == f.Proto && r.HostPort == f.HostPort && r.ContainerPort == f.ContainerPort {
+			f.Container, f.Netns, f.NetnsInode = r.Container, r.Netns, r.NetnsInode
+			return f
+		}
+	}
+	return f
 }

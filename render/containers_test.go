@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -100,7 +101,7 @@ func TestForwardsTo(t *testing.T) {
 		if s.Local.Port() != 22 {
 			return containers.Forward{}, false
 		}
-		return containers.Forward{Proto: "tcp", HostPort: 22, ContainerPort: 2222, NetnsInode: 77,
+		return containers.Forward{Proto: "tcp", HostPort: 22, ContainerPort: 2222, NetnsInode: 77, ContainerIP: netip.MustParseAddr("10.88.0.4"),
 			Container: containers.Info{Runtime: "podman", ID: strings.Repeat("ef", 32), Name: "jump\x1b[1m"}}, true
 	}
 	opts := withTestNames(Options{Owners: true, Forward: fwd, ContainerColumn: true})
@@ -121,6 +122,7 @@ func TestForwardsTo(t *testing.T) {
 			LocalPort  int `json:"local_port"`
 			ForwardsTo *struct {
 				Netns     uint64 `json:"netns"`
+				Addr      string `json:"addr"`
 				Port      int    `json:"port"`
 				Container struct{ Name string }
 			} `json:"forwards_to"`
@@ -130,7 +132,7 @@ func TestForwardsTo(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range doc.Sockets {
-		if f := s.ForwardsTo; (f != nil) != (s.LocalPort == 22) || f != nil && (f.Port != 2222 || f.Netns != 77 || f.Container.Name != "jump\x1b[1m") {
+		if f := s.ForwardsTo; (f != nil) != (s.LocalPort == 22) || f != nil && (f.Port != 2222 || f.Netns != 77 || f.Addr != "10.88.0.4" || f.Container.Name != "jump\x1b[1m") {
 			t.Errorf("port %d: forwards_to %+v", s.LocalPort, f)
 		}
 	}

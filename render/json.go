@@ -29,7 +29,7 @@ const schemaVersion = 1
 // read, those without sockets included. An owner in a container known to
 // opts.Container has a container object after fd: {runtime, id, name, pod,
 // pod_namespace}; a host listener that opts.Forward knows as a published
-// port ends with forwards_to: {netns, port, container}.
+// port ends with forwards_to: {netns, addr, port, container}.
 //
 // The object is written with one socket per line, so it is both valid JSON
 // and friendly to grep and diff. Field values:
@@ -192,6 +192,12 @@ func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *
 func appendForwardJSON(buf []byte, f containers.Forward) []byte {
 	buf = append(buf, `,"forwards_to":{"netns":`...)
 	buf = strconv.AppendUint(buf, f.NetnsInode, 10)
+	buf = append(buf, `,"addr":`...)
+	if f.ContainerIP.IsValid() {
+		buf = appendJSONString(buf, f.ContainerIP.String())
+	} else {
+		buf = append(buf, `""`...)
+	}
 	buf = append(buf, `,"port":`...)
 	buf = strconv.AppendUint(buf, uint64(f.ContainerPort), 10)
 	buf = appendContainerJSON(buf, f.Container)

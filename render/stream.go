@@ -357,9 +357,7 @@ func (t *tableStreamer) appendContainers(b []byte, s *collector.Socket) []byte {
 	if t.fwd != nil {
 		if f, ok := t.fwd(s); ok {
 			b = append(b, "->"...)
-			b = appendSanitized(b, f.Container.Label())
-			b = append(b, ':')
-			b = strconv.AppendUint(b, uint64(f.ContainerPort), 10)
+			b = appendSanitized(b, f.Target())
 		}
 	}
 	for i, o := range s.Owners {

@@ -231,7 +231,7 @@ func placesOf(snap *collector.Snapshot) func(*collector.Socket) listenerPlace {
 		}
 		if forward != nil {
 			if f, ok := forward(s); ok {
-				p.forwardsTo = f.Container.Label() + ":" + strconv.Itoa(int(f.ContainerPort))
+				p.forwardsTo = f.Target()
 			}
 		}
 		return p

@@ -64,8 +64,12 @@ func keepContainer(socks []collector.Socket, q string, lookup func(int) (contain
 // listener of the host's namespace (home, or 0 for the caller's: that of
 // sockets read without namespaces) the container port it forwards to, and
 // whether any of socks is one.
+//
+// A listener held by docker's userland proxy is known from the proxy's
+// own command line first, completed from the
+// records where they name its container; then come the records' ports.
 func publishedPorts(socks []collector.Socket, home uint64, namer *containers.Namer) (func(*collector.Socket) (containers.Forward, bool), bool) {
-	fws := namer.Forwards()
+	fws := append(proxyForwards(socks, namer), namer.Forwards()...)
 	if len(fws) == 0 {
 		return nil, false
 	}
@@ -91,6 +95,37 @@ func publishedPorts(socks []collector.Socket, home uint64, namer *containers.Nam
 		}
 	}
 	return lookup, false
+}
+
+// proxyForwards reads the forward of every docker-proxy process that
+// holds a listener of socks from its command line. A proxy whose command
+// line cannot be read or is not docker-proxy's is skipped.
+func proxyForwards(socks []collector.Socket, namer *containers.Namer) []containers.Forward {
+	var out []containers.Forward
+	var r *process.Reader
+	seen := map[int]bool{}
+	for i := range socks {
+		if !socks[i].Listening() {
+			continue
+		}
+		for _, o := range socks[i].Owners {
+			if o.Process != containers.DockerProxy || seen[o.PID] {
+				continue
+			}
+			seen[o.PID] = true
+			if r == nil {
+				r = process.NewReader("")
+			}
+			info, err := r.Lookup(o.PID)
+			if err != nil || len(info.Cmdline) < 2 || info.CmdlineTruncated {
+				continue
+			}
+			if f, err := containers.ParseDockerProxyArgs(info.Cmdline[1:]); err == nil {
+				out = append(out, namer.CompleteProxy(f))
+			}
+		}
+	}
+	return out
 }
 
 // homeNetns is the inode of the caller's namespace among those snap read,

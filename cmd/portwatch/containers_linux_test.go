@@ -53,16 +53,28 @@ func fakeDocker(t *testing.T, name string) (cgroupDir, id string) {
 		}
 	})
 
+	writeDockerRecord(t, id, name, "")
+	return cgroupDir, id
+}
+
+// writeDockerRecord writes a container's record where docker keeps it
+// (/var/lib/docker/containers/<id>/config.v2.json), with network, when
+// not "", as its NetworkSettings, and removes /var/lib/docker at the end
+// of the test; the caller has checked that this machine has none.
+func writeDockerRecord(t *testing.T, id, name, network string) {
+	t.Helper()
 	rec := filepath.Join("/var/lib/docker/containers", id, "config.v2.json")
 	if err := os.MkdirAll(filepath.Dir(rec), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll("/var/lib/docker") })
-	data := `{"ID":"` + id + `","Name":"/` + name + `","State":{"Running":true},"Config":{"Labels":{}}}`
-	if err := os.WriteFile(rec, []byte(data), 0o600); err != nil {
+	data := `{"ID":"` + id + `","Name":"/` + name + `","State":{"Running":true},"Config":{"Labels":{}}`
+	if network != "" {
+		data += `,"NetworkSettings":` + network
+	}
+	if err := os.WriteFile(rec, []byte(data+"}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return cgroupDir, id
 }
 
 // cgroup2Root is where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup,

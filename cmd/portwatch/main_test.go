@@ -122,6 +122,7 @@ type jsonSocket struct {
 	NetnsName     string      `json:"netns_name"`
 	ForwardsTo    *struct {
 		Netns     uint64        `json:"netns"`
+		Addr      string        `json:"addr"`
 		Port      int           `json:"port"`
 		Container jsonContainer `json:"container"`
 	} `json:"forwards_to"`

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// startDockerProxy starts a helper that calls itself docker-proxy, with
+// docker-proxy's command line for hostPort forwarded to containerIP:6379,
+// and holds a listener on 127.0.0.1 (the test's own copy is closed). It
+// returns the helper's PID and the listener's port.
+func startDockerProxy(t *testing.T, containerIP string) (pid, port int) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port = ln.Addr().(*net.TCPAddr).Port
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := []string{os.Args[0], "-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", strconv.Itoa(port),
+		"-container-ip", containerIP, "-container-port", "6379", "-use-listen-fd"}
+	pid = startChild(t, argv, []string{"PORTWATCH_TEST_COMM=docker-proxy"}, f).pid
+	f.Close()
+	ln.Close()
+	return pid, port
+}
+
+// TestDockerProxyArgs: a listener held by docker-proxy forwards to the
+// address and port on its command line, which every user can read; with
+// no record of the container, that address is what is shown.
+func TestDockerProxyArgs(t *testing.T) {
+	if _, err := os.Stat("/var/lib/docker"); !errors.Is(err, fs.ErrNotExist) {
+		t.Skip("this machine has docker state in /var/lib/docker: its records could name the test's address")
+	}
+	pid, port := startDockerProxy(t, "10.213.0.9")
+	pw := pwNetnsJSON(t, "-tlnp", "--port", strconv.Itoa(port))
+	if len(pw.Sockets) != 1 {
+		t.Fatalf("--port %d: %d sockets, want the proxy's listener: %+v", port, len(pw.Sockets), pw.Sockets)
+	}
+	s := pw.Sockets[0]
+	if f := s.ForwardsTo; s.PID != pid || s.Process != "docker-proxy" || f == nil || f.Addr != "10.213.0.9" || f.Port != 6379 || f.Container.Name != "" {
+		t.Errorf("the proxy's listener: pid %d %q, forwards_to %+v; want pid %d docker-proxy forwarding to 10.213.0.9:6379", s.PID, s.Process, f, pid)
+	}
+	r := runCmd(t, exec.Command(binPath, "-tlnp", "--port", strconv.Itoa(port)))
+	if r.code != 0 || !strings.Contains(r.stdout, "->10.213.0.9:6379") {
+		t.Errorf("table: exit %d, want the Container cell ->10.213.0.9:6379:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Without -p no owner is read, so no proxy is recognised.
+	if pw := pwNetnsJSON(t, "-tln", "--port", strconv.Itoa(port)); len(pw.Sockets) != 1 || pw.Sockets[0].ForwardsTo != nil {
+		t.Errorf("without -p: %+v", pw.Sockets)
+	}
+}
+
+// TestDockerProxyContainer: docker-proxy's container address is one a
+// docker record gives a container whose namespace is a test namespace:
+// the listener names the container and its namespace, who on the port
+// shows both ends, and the audit says where it forwards.
+func TestDockerProxyContainer(t *testing.T) {
+	named, _, _ := netnsFixture(t)
+	if _, err := os.Stat("/var/lib/docker"); !errors.Is(err, fs.ErrNotExist) {
+		t.Skip("this machine has docker state in /var/lib/docker: the test does not write beside it")
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	id := hex.EncodeToString(b)
+	name := "portwatch-proxied-" + strconv.Itoa(os.Getpid())
+	writeDockerRecord(t, id, name, `{"SandboxKey":"/run/netns/`+named.name+`","Ports":{},"Networks":{"bridge":{"IPAddress":"10.213.0.10","GlobalIPv6Address":""}}}`)
+	_, port := startDockerProxy(t, "10.213.0.10")
+
+	pw := pwNetnsJSON(t, "-tlnp", "--port", strconv.Itoa(port))
+	if len(pw.Sockets) != 1 {
+		t.Fatalf("--port %d: %d sockets, want the proxy's listener", port, len(pw.Sockets))
+	}
+	if f := pw.Sockets[0].ForwardsTo; f == nil || f.Container.Name != name || f.Container.ID != id || f.Netns != named.inode || f.Addr != "10.213.0.10" || f.Port != 6379 {
+		t.Errorf("forwards_to %+v, want container %s in netns %d, 10.213.0.10:6379", f, name, named.inode)
+	}
+
+	r := runCmd(t, exec.Command(binPath, "who", strconv.Itoa(port), "--json"))
+	var who struct {
+		Sockets []jsonSocket `json:"sockets"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &who); r.code != 0 || err != nil {
+		t.Fatalf("who %d: exit %d, %v: %s%s", port, r.code, err, r.stdout, r.stderr)
+	}
+	host, inside := false, false
+	for _, s := range who.Sockets {
+		switch {
+		case s.LocalPort == port && s.ForwardsTo != nil:
+			host = true
+		case s.LocalPort == 6379 && s.Netns == named.inode && s.PID == named.pid:
+			inside = true
+		}
+	}
+	if !host || !inside {
+		t.Errorf("who %d: the host's end %v, the container's %v; want both:\n%s", port, host, inside, r.stdout)
+	}
+
+	r = runCmd(t, exec.Command(binPath, "audit", "--json", "--fail-on", "none"))
+	var audit struct {
+		Listeners []struct {
+			Port       int    `json:"port"`
+			ForwardsTo string `json:"forwards_to"`
+		} `json:"listeners"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &audit); r.code != 0 || err != nil {
+		t.Fatalf("audit: exit %d, %v: %s%s", r.code, err, r.stdout, r.stderr)
+	}
+	forwards := ""
+	for _, l := range audit.Listeners {
+		if l.Port == port {
+			forwards = l.ForwardsTo
+		}
+	}
+	if forwards != name+":6379" {
+		t.Errorf("audit: the proxy's listener forwards to %q, want %s:6379:\n%s", forwards, name, r.stdout)
+	}
+}
