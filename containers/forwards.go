@@ -106,26 +106,29 @@ func ParseDockerForwards(data []byte) ([]Forward, error) {
 	return fws, err
 }
 
-// DockerSandbox is where a docker container's network lives: its
-// namespace file and its addresses on docker's networks.
-type DockerSandbox struct {
+// Sandbox is where a container's network lives, as its runtime's
+// records say: its namespace file ("" when they do not say), its
+// addresses (docker's networks; none for podman) and that file's inode,
+// set by the Namer.
+type Sandbox struct {
 	Container Info
-	Netns     string
-	Addrs     []netip.Addr
+	Netns      string
+	NetnsInode uint64
+	Addrs      []netip.Addr
 }
 
 // parseDockerNetwork reads a container's published ports and its sandbox
 // from its config.v2.json.
-func parseDockerNetwork(data []byte) ([]Forward, DockerSandbox, error) {
+func parseDockerNetwork(data []byte) ([]Forward, Sandbox, error) {
 	info, err := ParseDockerConfig(data)
 	if err != nil {
-		return nil, DockerSandbox{}, err
+		return nil, Sandbox{}, err
 	}
 	var c dockerForwards
 	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, DockerSandbox{}, fmt.Errorf("docker config.v2.json: %w", err)
+		return nil, Sandbox{}, fmt.Errorf("docker config.v2.json: %w", err)
 	}
-	box := DockerSandbox{Container: info, Netns: c.NetworkSettings.SandboxKey, Addrs: c.dockerAddrs()}
+	box := Sandbox{Container: info, Netns: c.NetworkSettings.SandboxKey, Addrs: c.dockerAddrs()}
 	var first netip.Addr
 	if len(box.Addrs) > 0 {
 		first = box.Addrs[0]
@@ -180,14 +183,22 @@ const maxPortRange = 1024
 // config podman keeps in its state database; netns is the namespace file
 // the database gives the container. A range maps each port in it.
 func ParsePodmanForwards(config []byte, netns string) ([]Forward, error) {
+	fws, _, err := parsePodmanNetwork(config, netns)
+	return fws, err
+}
+
+// parsePodmanNetwork reads a container's published ports and its sandbox
+// from the config podman keeps, with netns its namespace file.
+func parsePodmanNetwork(config []byte, netns string) ([]Forward, Sandbox, error) {
 	var c podmanConfig
 	if err := json.Unmarshal(config, &c); err != nil {
-		return nil, fmt.Errorf("podman container config: %w", err)
+		return nil, Sandbox{}, fmt.Errorf("podman container config: %w", err)
 	}
 	if !isID(c.ID) {
-		return nil, fmt.Errorf("podman container config: id %q is not 64 hex digits", c.ID)
+		return nil, Sandbox{}, fmt.Errorf("podman container config: id %q is not 64 hex digits", c.ID)
 	}
 	info := Info{Runtime: "podman", ID: c.ID, Name: c.Name}
+	box := Sandbox{Container: info, Netns: netns}
 	var out []Forward
 	for _, m := range c.Mappings {
 		var host netip.Addr
@@ -212,7 +223,7 @@ func ParsePodmanForwards(config []byte, netns string) ([]Forward, error) {
 		}
 	}
 	sortForwards(out)
-	return out, nil
+	return out, box, nil
 }
 
 // sortForwards orders forwards by protocol, host port and address.

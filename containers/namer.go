@@ -26,7 +26,7 @@ type Namer struct {
 	loaded  bool             // storage was read
 
 	forwards  []Forward       // every published port; nil until read
-	sandboxes []DockerSandbox // every docker container's network, with forwards
+	sandboxes []Sandbox // every docker container's network, with forwards
 	fwRead    bool
 }
 
@@ -142,8 +142,14 @@ func (n *Namer) readForwards() {
 		dbs = append(dbs, m...)
 	}
 	for _, db := range dbs {
-		if fw, err := readPodmanForwards(db); err == nil {
+		if fw, boxes, err := readPodmanForwards(db); err == nil {
 			n.forwards = append(n.forwards, fw...)
+			n.sandboxes = append(n.sandboxes, boxes...)
+		}
+	}
+	for i := range n.sandboxes {
+		if b := &n.sandboxes[i]; b.Netns != "" {
+			b.NetnsInode = fileInode(filepath.Join(n.root, b.Netns))
 		}
 	}
 	for i := range n.forwards {
@@ -152,6 +158,16 @@ func (n *Namer) readForwards() {
 			f.NetnsInode = fileInode(filepath.Join(n.root, f.Netns))
 		}
 	}
+}
+
+// Sandboxes returns the network of every container the records give
+// (docker's config.v2.json, podman's state databases), with the inode of
+// each namespace file that can be read.
+func (n *Namer) Sandboxes() []Sandbox {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.readForwards()
+	return n.sandboxes
 }
 
 // CompleteProxy fills in what a forward read from a proxy's own command
@@ -165,10 +181,7 @@ func (n *Namer) CompleteProxy(f Forward) Forward {
 	n.readForwards()
 	for _, box := range n.sandboxes {
 		if slices.Contains(box.Addrs, f.ContainerIP) {
-			f.Container, f.Netns = box.Container, box.Netns
-			if f.Netns != "" {
-				f.NetnsInode = fileInode(filepath.Join(n.root, f.Netns))
-			}
+			f.Container, f.Netns, f.NetnsInode = box.Container, box.Netns, box.NetnsInode
 			return f
 		}
 	}

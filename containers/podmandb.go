@@ -15,23 +15,24 @@ const podmanStateDB = storageRoot + "/libpod/bolt_state.db"
 // lock while it writes.
 const podmanDBTimeout = 200 * time.Millisecond
 
-// readPodmanForwards reads every container's published ports from
+// readPodmanForwards reads every container's published ports and sandbox from
 // podman's state database at path, opened read-only: the ctr bucket holds
 // a bucket per container id with its config (JSON) and its netns path.
 // A missing file is no forwards and no error.
-func readPodmanForwards(path string) ([]Forward, error) {
+func readPodmanForwards(path string) ([]Forward, []Sandbox, error) {
 	if _, err := os.Stat(path); err != nil {
 		if os.IsNotExist(err) {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	db, err := bolt.Open(path, 0, &bolt.Options{ReadOnly: true, Timeout: podmanDBTimeout})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer db.Close()
 	var out []Forward
+	var boxes []Sandbox
 	err = db.View(func(tx *bolt.Tx) error {
 		ctrs := tx.Bucket([]byte("ctr"))
 		if ctrs == nil {
@@ -42,12 +43,13 @@ func readPodmanForwards(path string) ([]Forward, error) {
 			if v != nil || b == nil {
 				return nil
 			}
-			fw, err := ParsePodmanForwards(b.Get([]byte("config")), string(b.Get([]byte("netns"))))
+			fw, box, err := parsePodmanNetwork(b.Get([]byte("config")), string(b.Get([]byte("netns"))))
 			if err == nil {
 				out = append(out, fw...)
+				boxes = append(boxes, box)
 			}
 			return nil
 		})
 	})
-	return out, err
+	return out, boxes, err
 }

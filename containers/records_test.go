@@ -237,11 +237,18 @@ func TestReadPodmanForwards(t *testing.T) {
 		t.Errorf("Namer.Forwards: %+v", all)
 	}
 
-	fw, err := readPodmanForwards(path)
+	fw, boxes, err := readPodmanForwards(path)
 	if err != nil || len(fw) != 5 || fw[2].HostPort != 18080 || fw[2].Netns != "/run/netns/netns-y" {
 		t.Errorf("got %+v, %v", fw, err)
 	}
-	if fw, err := readPodmanForwards(filepath.Join(t.TempDir(), "none.db")); fw != nil || err != nil {
+	if len(boxes) != 1 || boxes[0].Container.Name != "pwtest-web" || boxes[0].Netns != "/run/netns/netns-y" {
+		t.Errorf("sandboxes %+v, want pwtest-web's in /run/netns/netns-y", boxes)
+	}
+	if boxes := NewNamer(root).Sandboxes(); len(boxes) != 2 || boxes[0].Container.Name != "web" || boxes[0].Addrs[0] != netip.MustParseAddr("172.17.0.2") ||
+		boxes[1].Container.Name != "pwtest-web" {
+		t.Errorf("Namer.Sandboxes: %+v, want docker's web (172.17.0.2) and alice's pwtest-web", boxes)
+	}
+	if fw, _, err := readPodmanForwards(filepath.Join(t.TempDir(), "none.db")); fw != nil || err != nil {
 		t.Errorf("a missing database: %+v, %v", fw, err)
 	}
 }

@@ -48,12 +48,45 @@ func ownerContainers(socks []collector.Socket, namer *containers.Namer) (func(pi
 // q names (its name, pod name or an id prefix).
 func keepContainer(socks []collector.Socket, q string, lookup func(int) (containers.Info, bool)) []collector.Socket {
 	out := socks[:0]
-	for _, s := range socks {
-		for _, o := range s.Owners {
-			if info, ok := lookup(o.PID); ok && info.Matches(q) {
-				out = append(out, s)
-				break
-			}
+	for i := range socks {
+		if heldInContainer(&socks[i], q, lookup) {
+			out = append(out, socks[i])
+		}
+	}
+	return out
+}
+
+// heldInContainer reports whether an owner of s runs in the container q
+// names.
+func heldInContainer(s *collector.Socket, q string, lookup func(int) (containers.Info, bool)) bool {
+	for _, o := range s.Owners {
+		if info, ok := lookup(o.PID); ok && info.Matches(q) {
+			return true
+		}
+	}
+	return false
+}
+
+// keepContainerOrForward keeps, of socks, those keepContainer keeps, those
+// in the container's namespace where the records give it (boxes), and the
+// host listeners forward says are published to the container q names.
+func keepContainerOrForward(socks []collector.Socket, q string, lookup func(int) (containers.Info, bool),
+	forward func(*collector.Socket) (containers.Forward, bool), boxes []containers.Sandbox) []collector.Socket {
+	own := map[uint64]bool{}
+	for _, b := range boxes {
+		if b.NetnsInode != 0 && b.Container.Matches(q) {
+			own[b.NetnsInode] = true
+		}
+	}
+	out := socks[:0]
+	for i := range socks {
+		published := false
+		if forward != nil {
+			f, ok := forward(&socks[i])
+			published = ok && f.Container.Matches(q)
+		}
+		if published || own[socks[i].Netns] || heldInContainer(&socks[i], q, lookup) {
+			out = append(out, socks[i])
 		}
 	}
 	return out

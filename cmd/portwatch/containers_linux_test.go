@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -150,11 +151,37 @@ func TestContainerOwners(t *testing.T) {
 	if r := runCmd(t, exec.Command(binPath, "watch", "--container", web, "--replay", "/dev/null")); r.code != 2 {
 		t.Errorf("watch --container with --replay: exit %d, want 2", r.code)
 	}
+	// who --container: port 6379 is open in every test namespace; only
+	// the container's helper's are kept.
+	checkWhoContainer(t, "6379", web, named.inode, named.pid, "--netns", "all")
 	if pw := pwNetnsJSON(t, "-tuan", "--container", "no-such-container"); len(pw.Sockets) != 0 {
 		t.Errorf("--container no-such-container: %d sockets", len(pw.Sockets))
 	}
 	// Without owners asked for, no container is looked up.
 	if r := runCmd(t, exec.Command(binPath, "-tln", "--netns", named.name)); strings.Contains(r.stdout, "Container") {
 		t.Errorf("a Container column without -p:\n%s", r.stdout)
+	}
+}
+
+// checkWhoContainer runs who PORT --container NAME with args and checks
+// that it keeps sockets, every one in namespace ino held by pid, and that
+// another container's name finds nothing: exit 3, saying so.
+func checkWhoContainer(t *testing.T, port, name string, ino uint64, pid int, args ...string) {
+	t.Helper()
+	r := runCmd(t, exec.Command(binPath, append([]string{"who", port, "--json", "--container", name}, args...)...))
+	var who struct {
+		Sockets []jsonSocket `json:"sockets"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &who); r.code != 0 || err != nil || len(who.Sockets) == 0 {
+		t.Fatalf("who %s --container %s: exit %d, %v: %s%s", port, name, r.code, err, r.stdout, r.stderr)
+	}
+	for _, s := range who.Sockets {
+		if s.Netns != ino || s.PID != pid {
+			t.Errorf("who %s --container %s kept %s (netns %d, pid %d), want only netns %d's pid %d", port, name, pwKey(s), s.Netns, s.PID, ino, pid)
+		}
+	}
+	r = runCmd(t, exec.Command(binPath, append([]string{"who", port, "--container", "no-such-container"}, args...)...))
+	if r.code != 3 || !strings.Contains(r.stderr, "nothing of container no-such-container is on port "+port) {
+		t.Errorf("who %s --container no-such-container: exit %d, %q; want 3 saying nothing of it is there", port, r.code, r.stderr)
 	}
 }

@@ -107,6 +107,34 @@ func TestDockerProxyContainer(t *testing.T) {
 		t.Errorf("who %d: the host's end %v, the container's %v; want both:\n%s", port, host, inside, r.stdout)
 	}
 
+	// who --container: the container's namespace is known from its record,
+	// so its sockets are kept though no process of it is in a container's
+	// cgroup; the published port keeps its host end too.
+	checkWhoContainer(t, "6379", name, named.inode, named.pid, "--netns", "all")
+	r = runCmd(t, exec.Command(binPath, "who", strconv.Itoa(port), "--json", "--container", name[len(name)-6:]))
+	if r.code != 3 {
+		t.Errorf("who %d --container with a part of the name: exit %d, want 3 (names match whole)", port, r.code)
+	}
+	r = runCmd(t, exec.Command(binPath, "who", strconv.Itoa(port), "--json", "--container", id[:8]))
+	who.Sockets = nil
+	if err := json.Unmarshal([]byte(r.stdout), &who); r.code != 0 || err != nil {
+		t.Fatalf("who %d --container %s: exit %d, %v: %s%s", port, id[:8], r.code, err, r.stdout, r.stderr)
+	}
+	kept := map[string]bool{}
+	for _, s := range who.Sockets {
+		switch {
+		case s.LocalPort == port && s.ForwardsTo != nil:
+			kept["host"] = true
+		case s.Netns == named.inode:
+			kept["container"] = true
+		default:
+			t.Errorf("who %d --container %s kept %s", port, id[:8], pwKey(s))
+		}
+	}
+	if !kept["host"] || !kept["container"] {
+		t.Errorf("who %d --container %s: kept %v, want the host's end and the container's", port, id[:8], kept)
+	}
+
 	r = runCmd(t, exec.Command(binPath, "audit", "--json", "--fail-on", "none"))
 	var audit struct {
 		Listeners []struct {

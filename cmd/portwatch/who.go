@@ -25,7 +25,8 @@ const whoExamples = `  portwatch who 8080              everything on port 8080, 
   portwatch who 53/udp            only UDP
   portwatch who 127.0.0.1:5432    sockets on that address and port
   portwatch who '[::1]:8080' --json
-  portwatch who 8080 || start-server   exit status 3 when nothing is on the port`
+  portwatch who 8080 || start-server   exit status 3 when nothing is on the port
+  sudo portwatch who 80 --netns all --container web   port 80 of one container, and what publishes it`
 
 // whoQuery is what `portwatch who` was asked about.
 type whoQuery struct {
@@ -35,7 +36,7 @@ type whoQuery struct {
 }
 
 func newWhoCommand(stdout io.Writer) *cobra.Command {
-	var servicesFile, netns string
+	var servicesFile, netns, container string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "who PORT[/PROTO] | :PORT | ADDR:PORT",
@@ -48,6 +49,10 @@ owner says why.
 
 With ADDR:PORT, the sockets on that address and port, and the listeners on
 every address (0.0.0.0, ::) that accept connections to it.
+
+With --container, only that container's sockets (held by its processes, or
+in its network namespace where the runtime's records give it) and the
+host's listeners published to it.
 
 Exit status: 0 when something is on the port, 3 when nothing is.`,
 		Example: whoExamples,
@@ -62,13 +67,20 @@ Exit status: 0 when something is on the port, 3 when nothing is.`,
 			if err != nil {
 				return err
 			}
-			return runWho(cmd.Context(), q, args[0], servicesFile, netns, asJSON, stdout, cmd.ErrOrStderr())
+			return runWho(cmd.Context(), q, args[0], whoScope{netns, container}, servicesFile, asJSON, stdout, cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON output")
 	cmd.Flags().StringVar(&servicesFile, "services", "", "extra service names in /etc/services syntax")
 	bindNetnsFlag(cmd.Flags(), &netns)
+	cmd.Flags().StringVar(&container, "container", "", "only the sockets of this container (name, pod name or id prefix) and the ports published to it (Linux)")
 	return cmd
+}
+
+// whoScope is where who looks: the namespaces (--netns) and the one
+// container (--container), "" for the defaults.
+type whoScope struct {
+	netns, container string
 }
 
 // parseWhoQuery parses PORT, :PORT, ADDR:PORT or [IPv6]:PORT, each
@@ -111,7 +123,7 @@ func (q whoQuery) String() string {
 	return s
 }
 
-func runWho(ctx context.Context, q whoQuery, arg, servicesFile, netns string, asJSON bool, stdout, stderr io.Writer) error {
+func runWho(ctx context.Context, q whoQuery, arg string, scope whoScope, servicesFile string, asJSON bool, stdout, stderr io.Writer) error {
 	reg, err := loadRegistry(servicesFile, stderr)
 	if err != nil {
 		return err
@@ -129,7 +141,7 @@ func runWho(ctx context.Context, q whoQuery, arg, servicesFile, netns string, as
 		p, _ := collector.ParseProto(q.proto)
 		opts.Protos = []collector.Proto{p}
 	}
-	if err := setNamespaces(&opts, netns, ""); err != nil {
+	if err := setNamespaces(&opts, scope.netns, ""); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
@@ -147,6 +159,9 @@ func runWho(ctx context.Context, q whoQuery, arg, servicesFile, netns string, as
 		fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(w))
 	}
 	inContainer, anyContainer := ownerContainers(snap.Sockets, namer)
+	if scope.container != "" {
+		snap.Sockets = keepContainerOrForward(snap.Sockets, scope.container, inContainer, forward, namer.Sandboxes())
+	}
 
 	users := newUserCache()
 	who := &render.Who{Query: arg, Port: q.port, Snapshot: snap, Root: os.Geteuid() == 0}
@@ -173,6 +188,9 @@ func runWho(ctx context.Context, q whoQuery, arg, servicesFile, netns string, as
 	}
 	if len(snap.Sockets) == 0 {
 		msg := "nothing is on port " + q.String()
+		if scope.container != "" {
+			msg = "nothing of container " + render.Sanitize(scope.container) + " is on port " + q.String()
+		}
 		if asJSON {
 			msg = ""
 		}
