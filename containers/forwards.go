@@ -111,7 +111,7 @@ func ParseDockerForwards(data []byte) ([]Forward, error) {
 // addresses (docker's networks; none for podman) and that file's inode,
 // set by the Namer.
 type Sandbox struct {
-	Container Info
+	Container  Info
 	Netns      string
 	NetnsInode uint64
 	Addrs      []netip.Addr

@@ -23,9 +23,12 @@ type Namer struct {
 	mu      sync.Mutex
 	docker  map[string]*Info // by id; nil entries: looked up, not found
 	storage map[string]Info  // by id, from every containers.json
-	loaded  bool             // storage was read
+	// containerd holds the bundles' answers by id; a zero Info: looked
+	// up, not found.
+	containerd map[string]Info
+	loaded     bool // storage was read
 
-	forwards  []Forward       // every published port; nil until read
+	forwards  []Forward // every published port; nil until read
 	sandboxes []Sandbox // every docker container's network, with forwards
 	fwRead    bool
 }
@@ -48,8 +51,11 @@ func (n *Namer) Lookup(runtime, id string) (Info, bool) {
 	case "podman", "cri-o":
 		return n.lookupStorage(id)
 	}
-	// containerd and the cgroupfs driver's kubernetes paths do not say
-	// which runtime: try both records.
+	// containerd (whose bundles are read first) and the cgroupfs driver's
+	// kubernetes paths, which do not say which runtime: try every record.
+	if info, ok := n.lookupContainerd(id); ok {
+		return info, true
+	}
 	if info, ok := n.lookupDocker(id); ok {
 		return info, true
 	}

@@ -1,9 +1,12 @@
 // Package containers names the containers that processes run in, from
 // the records container runtimes keep on disk: docker's config.v2.json
-// per container, and containers/storage's containers.json (podman,
-// CRI-O, buildah), with a Kubernetes pod's name and namespace from the
-// labels or annotations the CRI puts there. It makes no network call and
-// talks to no daemon. The parsers take bytes; Namer reads the files.
+// per container, containers/storage's containers.json (podman, CRI-O,
+// buildah) and the spec containerd keeps for each running container, with
+// a Kubernetes pod's name and namespace from the labels or annotations the
+// CRI puts there; and the ports they publish, from those records, podman's
+// state database and docker-proxy's command line. It makes no network
+// call and talks to no daemon. The parsers take bytes; Namer reads the
+// files.
 package containers
 
 import (
@@ -14,7 +17,7 @@ import (
 
 // Info is what a runtime's records say of one container.
 type Info struct {
-	Runtime string // "docker", "podman" (containers/storage), "cri-o"
+	Runtime string // "docker", "podman" (containers/storage), "cri-o", "containerd"
 	ID      string // 64 hex digits
 	Name    string // the container's name, without docker's leading "/"
 	// Pod and PodNamespace name the Kubernetes pod the container belongs

@@ -27,20 +27,32 @@ import (
 // returns the cgroup directory and the container's id.
 func fakeDocker(t *testing.T, name string) (cgroupDir, id string) {
 	t.Helper()
+	cgroupDir, id = fakeContainerCgroup(t, "docker-", "/var/lib/docker")
+	writeDockerRecord(t, id, name, "")
+	return cgroupDir, id
+}
+
+// fakeContainerCgroup makes, for a container of a new random id, a cgroup
+// named prefix+id+".scope" (as the runtime's systemd driver names it)
+// under a slice of the test's, removed at the end. It skips when state
+// (the runtime's records) exists on this machine, which the test's own
+// records would be written beside.
+func fakeContainerCgroup(t *testing.T, prefix, state string) (cgroupDir, id string) {
+	t.Helper()
 	testenv.NeedRoot(t, "make a cgroup and a container record")
 	root := cgroup2Root()
 	if root == "" {
 		testenv.SkipOrFail(t, "no cgroup v2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified")
 	}
-	if _, err := os.Stat("/var/lib/docker"); !errors.Is(err, fs.ErrNotExist) {
-		t.Skip("this machine has docker state in /var/lib/docker: the test does not write beside it")
+	if _, err := os.Stat(state); !errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("this machine has container state in %s: the test does not write beside it", state)
 	}
 	b := make([]byte, 32)
 	rand.Read(b)
 	id = hex.EncodeToString(b)
 
 	slice := filepath.Join(root, "portwatch-test-"+strconv.Itoa(os.Getpid())+".slice")
-	cgroupDir = filepath.Join(slice, "docker-"+id+".scope")
+	cgroupDir = filepath.Join(slice, prefix+id+".scope")
 	if err := os.MkdirAll(cgroupDir, 0o755); err != nil {
 		testenv.SkipOrFail(t, "cannot make a cgroup: %v", err)
 	}
@@ -53,9 +65,54 @@ func fakeDocker(t *testing.T, name string) (cgroupDir, id string) {
 			}
 		}
 	})
-
-	writeDockerRecord(t, id, name, "")
 	return cgroupDir, id
+}
+
+// enterCgroup puts pid in the cgroup dir, and back in the root cgroup
+// before the test's end, so that dir can be removed.
+func enterCgroup(t *testing.T, pid int, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+		t.Fatalf("moving the helper %d into %s: %v", pid, dir, err)
+	}
+	t.Cleanup(func() { os.WriteFile(filepath.Join(cgroup2Root(), "cgroup.procs"), []byte(strconv.Itoa(pid)), 0) })
+}
+
+// TestContainerdPod: a listener held by a process in a cgroup named as
+// containerd's CRI names a pod's container, whose bundle (the spec
+// containerd keeps for a running container, with the CRI's annotations)
+// names the pod: the owner is namespace/pod/container, and --container
+// finds it by the pod's name.
+func TestContainerdPod(t *testing.T) {
+	named, _, _ := netnsFixture(t)
+	dir, id := fakeContainerCgroup(t, "cri-containerd-", "/run/containerd")
+	spec := filepath.Join("/run/containerd/io.containerd.runtime.v2.task/k8s.io", id, "config.json")
+	if err := os.MkdirAll(filepath.Dir(spec), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll("/run/containerd") })
+	pod := "pwtest-" + strconv.Itoa(os.Getpid())
+	data := `{"ociVersion":"1.1.0","annotations":{"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.container-name":"cache",` +
+		`"io.kubernetes.cri.sandbox-name":"` + pod + `","io.kubernetes.cri.sandbox-namespace":"prod"}}`
+	if err := os.WriteFile(spec, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	enterCgroup(t, named.pid, dir)
+
+	pw := pwNetnsJSON(t, "-tuanp", "--netns", "all", "--container", pod)
+	if len(pw.Sockets) < 6 {
+		t.Fatalf("--container %s: %d sockets, want the helper's 6", pod, len(pw.Sockets))
+	}
+	for _, s := range pw.Sockets {
+		c := s.Owners[0].Container
+		if s.PID != named.pid || c == nil || c.Runtime != "containerd" || c.ID != id || c.Name != "cache" || c.Pod != pod || c.PodNamespace != "prod" {
+			t.Errorf("%s: pid %d, container %+v; want %d in containerd's prod/%s/cache", pwKey(s), s.PID, c, named.pid, pod)
+		}
+	}
+	r := runCmd(t, exec.Command(binPath, "-tlp", "--netns", named.name))
+	if r.code != 0 || !strings.Contains(r.stdout, "prod/"+pod+"/cache") {
+		t.Errorf("table: exit %d, want the Container cell prod/%s/cache:\n%s%s", r.code, pod, r.stdout, r.stderr)
+	}
 }
 
 // writeDockerRecord writes a container's record where docker keeps it
@@ -98,12 +155,7 @@ func TestContainerOwners(t *testing.T) {
 	named, _, _ := netnsFixture(t)
 	web := "portwatch-fake-" + strconv.Itoa(os.Getpid())
 	dir, id := fakeDocker(t, web)
-	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(named.pid)), 0); err != nil {
-		t.Fatalf("moving the helper %d into %s: %v", named.pid, dir, err)
-	}
-	// The helper goes back to the root cgroup before it is stopped, so
-	// that the test's cgroups can be removed.
-	t.Cleanup(func() { os.WriteFile(filepath.Join(cgroup2Root(), "cgroup.procs"), []byte(strconv.Itoa(named.pid)), 0) })
+	enterCgroup(t, named.pid, dir)
 
 	pw := pwNetnsJSON(t, "-tuanp", "--netns", named.name)
 	inside := 0
