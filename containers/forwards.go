@@ -28,6 +28,10 @@ type Forward struct {
 	// NetnsInode its inode, 0 until Namer.Forwards finds it.
 	Netns      string
 	NetnsInode uint64
+	// PID is the container's first process as the runtime's state gives
+	// it (podman's), 0 when unknown: its namespace stands in for a Netns
+	// file that cannot be read from here.
+	PID int
 }
 
 // Matches reports whether a listener of proto on local is the host end of
@@ -114,6 +118,7 @@ type Sandbox struct {
 	Container  Info
 	Netns      string
 	NetnsInode uint64
+	PID        int // as Forward's
 	Addrs      []netip.Addr
 }
 
@@ -174,6 +179,22 @@ type podmanPortMapping struct {
 	HostPort      uint16 `json:"host_port"`
 	Range         uint16 `json:"range"`
 	Protocol      string `json:"protocol"` // "tcp", "udp" or both, comma-separated
+}
+
+// podmanState is the part of the state podman keeps of a container (the
+// state value of its bucket) read here.
+type podmanState struct {
+	PID int `json:"pid"`
+}
+
+// podmanStatePID is the PID of a container's first process in the state
+// podman keeps, 0 when it is not running or the state does not parse.
+func podmanStatePID(state []byte) int {
+	var st podmanState
+	if json.Unmarshal(state, &st) != nil || st.PID < 0 {
+		return 0
+	}
+	return st.PID
 }
 
 // maxPortRange bounds the ports one mapping stands for.

@@ -2,5 +2,5 @@
 
 package containers
 
-// fileInode: namespaces are a Linux feature.
-func fileInode(string) uint64 { return 0 }
+// nsInode: namespaces are a Linux feature.
+func nsInode(string) uint64 { return 0 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 )
 
@@ -29,7 +30,7 @@ type Namer struct {
 	loaded     bool // storage was read
 
 	forwards  []Forward // every published port; nil until read
-	sandboxes []Sandbox // every docker container's network, with forwards
+	sandboxes []Sandbox // every container's network the records give, with forwards
 	fwRead    bool
 }
 
@@ -153,17 +154,33 @@ func (n *Namer) readForwards() {
 			n.sandboxes = append(n.sandboxes, boxes...)
 		}
 	}
-	for i := range n.sandboxes {
-		if b := &n.sandboxes[i]; b.Netns != "" {
-			b.NetnsInode = fileInode(filepath.Join(n.root, b.Netns))
-		}
-	}
 	for i := range n.forwards {
 		f := &n.forwards[i]
-		if f.Netns != "" {
-			f.NetnsInode = fileInode(filepath.Join(n.root, f.Netns))
+		f.Netns, f.NetnsInode = n.netnsOf(f.Netns, f.PID)
+	}
+	for i := range n.sandboxes {
+		b := &n.sandboxes[i]
+		b.Netns, b.NetnsInode = n.netnsOf(b.Netns, b.PID)
+	}
+}
+
+// netnsOf is the namespace file a container's network is read from and
+// its inode: the runtime's file when it is a namespace here, else that of
+// the container's first process (pid, when the state gives it), else the
+// runtime's file with inode 0.
+func (n *Namer) netnsOf(path string, pid int) (string, uint64) {
+	if path != "" {
+		if ino := nsInode(filepath.Join(n.root, path)); ino != 0 {
+			return path, ino
 		}
 	}
+	if pid > 0 {
+		proc := "/proc/" + strconv.Itoa(pid) + "/ns/net"
+		if ino := nsInode(filepath.Join(n.root, proc)); ino != 0 {
+			return proc, ino
+		}
+	}
+	return path, 0
 }
 
 // Sandboxes returns the network of every container the records give

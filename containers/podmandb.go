@@ -45,6 +45,10 @@ func readPodmanForwards(path string) ([]Forward, []Sandbox, error) {
 			}
 			fw, box, err := parsePodmanNetwork(b.Get([]byte("config")), string(b.Get([]byte("netns"))))
 			if err == nil {
+				box.PID = podmanStatePID(b.Get([]byte("state")))
+				for i := range fw {
+					fw[i].PID = box.PID
+				}
 				out = append(out, fw...)
 				boxes = append(boxes, box)
 			}

@@ -17,10 +17,15 @@ import (
 // runtime's records on disk. It returns the lookup renderers take and
 // whether any owner is in a container. Processes that exited or whose
 // cgroup cannot be read are in none.
+//
+// A process whose cgroup names no container (rootless podman without
+// cgroups of its own) is in the container of the conmon process above it,
+// looked for only where containers/storage keeps containers.
 func ownerContainers(socks []collector.Socket, namer *containers.Namer) (func(pid int) (containers.Info, bool), bool) {
 	r := process.NewReader("")
 	found := map[int]containers.Info{}
 	seen := map[int]bool{}
+	var monitors *conmonFinder
 	for i := range socks {
 		for _, o := range socks[i].Owners {
 			if seen[o.PID] {
@@ -28,7 +33,16 @@ func ownerContainers(socks []collector.Socket, namer *containers.Namer) (func(pi
 			}
 			seen[o.PID] = true
 			c, err := r.ContainerOf(o.PID)
-			if err != nil || c.Runtime == "" {
+			if err != nil {
+				continue
+			}
+			if c.Runtime == "" {
+				if monitors == nil {
+					monitors = &conmonFinder{r: r, on: namer.HasStorage(), byPID: map[int]containers.Info{}}
+				}
+				if info, ok := monitors.containerOf(o.PID); ok {
+					found[o.PID] = completeInfo(namer, info)
+				}
 				continue
 			}
 			info, ok := namer.Lookup(c.Runtime, c.ID)
@@ -42,6 +56,49 @@ func ownerContainers(socks []collector.Socket, namer *containers.Namer) (func(pi
 		info, ok := found[pid]
 		return info, ok
 	}, len(found) > 0
+}
+
+// conmonFinder finds the container of a process from the conmon process
+// among its parents, reading each conmon's command line once.
+type conmonFinder struct {
+	r     *process.Reader
+	on    bool                    // containers/storage has containers: look
+	byPID map[int]containers.Info // conmon's container by conmon's PID; zero: none
+}
+
+// containerOf returns the container whose conmon is the nearest conmon
+// above pid.
+func (f *conmonFinder) containerOf(pid int) (containers.Info, bool) {
+	if !f.on {
+		return containers.Info{}, false
+	}
+	parents, err := f.r.Parents(pid)
+	if err != nil {
+		return containers.Info{}, false
+	}
+	for _, p := range parents {
+		if p.Name != containers.Conmon {
+			continue
+		}
+		info, seen := f.byPID[p.PID]
+		if !seen {
+			if full, err := f.r.Lookup(p.PID); err == nil && len(full.Cmdline) > 1 && !full.CmdlineTruncated {
+				info, _ = containers.ParseConmonArgs(full.Cmdline[1:])
+			}
+			f.byPID[p.PID] = info
+		}
+		return info, info.ID != ""
+	}
+	return containers.Info{}, false
+}
+
+// completeInfo is the records' answer for the container conmon names,
+// else what conmon's command line says.
+func completeInfo(namer *containers.Namer, info containers.Info) containers.Info {
+	if rec, ok := namer.Lookup("podman", info.ID); ok {
+		return rec
+	}
+	return info
 }
 
 // keepContainer keeps the sockets of which an owner runs in the container

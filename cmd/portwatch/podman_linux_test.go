@@ -55,6 +55,16 @@ func podman(t *testing.T, args ...string) string {
 // reachable, so it is imported from a tarball of a one-file root.
 func podmanImage(t *testing.T) string {
 	t.Helper()
+	image := "localhost/portwatch-test-server:" + strconv.Itoa(os.Getpid())
+	podman(t, "import", serverTarball(t, t.TempDir()), image)
+	t.Cleanup(func() { exec.Command("podman", append(slices.Clone(podmanArgs), "rmi", "-f", image)...).Run() })
+	return image
+}
+
+// serverTarball builds the container's server and writes root.tar, a
+// one-file root holding it, in dir; it returns the tarball's path.
+func serverTarball(t *testing.T, out string) string {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(containerServer), 0o644); err != nil {
 		t.Fatal(err)
@@ -77,14 +87,11 @@ func podmanImage(t *testing.T) string {
 	tw.WriteHeader(&tar.Header{Name: "server", Mode: 0o755, Size: int64(len(bin))})
 	tw.Write(bin)
 	tw.Close()
-	tarball := filepath.Join(dir, "root.tar")
+	tarball := filepath.Join(out, "root.tar")
 	if err := os.WriteFile(tarball, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	image := "localhost/portwatch-test-server:" + strconv.Itoa(os.Getpid())
-	podman(t, "import", tarball, image)
-	t.Cleanup(func() { exec.Command("podman", append(slices.Clone(podmanArgs), "rmi", "-f", image)...).Run() })
-	return image
+	return tarball
 }
 
 // TestPodmanContainer runs a real container (podman, from an imported
@@ -159,25 +166,7 @@ func TestPodmanContainer(t *testing.T) {
 	// who on the published port shows both ends: conmon's listener on the
 	// host and the server's inside the container.
 	_, port, _ := strings.Cut(hostPort, ":")
-	r = runCmd(t, exec.Command(binPath, "who", port, "--json"))
-	var who struct {
-		Sockets []jsonSocket `json:"sockets"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &who); r.code != 0 || err != nil {
-		t.Fatalf("who %s: exit %d, %v: %s%s", port, r.code, err, r.stdout, r.stderr)
-	}
-	ends := map[string]bool{}
-	for _, s := range who.Sockets {
-		switch {
-		case strconv.Itoa(s.LocalPort) == port && s.ForwardsTo != nil:
-			ends["host"] = true
-		case s.LocalPort == 8080 && s.Netns == ns.inode && s.PID == pid:
-			ends["container"] = true
-		}
-	}
-	if !ends["host"] || !ends["container"] {
-		t.Errorf("who %s: ends %v, want the host's and the container's:\n%s", port, ends, r.stdout)
-	}
+	checkWhoBothEnds(t, port, 8080, ns.inode, pid)
 
 	// The audit: the container's listener on every address of its own
 	// namespace is "namespace" exposure, named; the published port is the
@@ -206,5 +195,32 @@ func TestPodmanContainer(t *testing.T) {
 	}
 	if !inside || !host {
 		t.Errorf("audit: container listener judged by its namespace %v, published port as the host's forwarding to it %v:\n%s", inside, host, r.stdout)
+	}
+}
+
+// checkWhoBothEnds runs who PORT (args added) and checks that it shows
+// both ends of a published port: the host's listener on port, forwarding,
+// and the listener on inner inside namespace ino held by pid; and that it
+// warns of nothing.
+func checkWhoBothEnds(t *testing.T, port string, inner int, ino uint64, pid int, args ...string) {
+	t.Helper()
+	r := runCmd(t, exec.Command(binPath, append([]string{"who", port, "--json"}, args...)...))
+	var who struct {
+		Sockets []jsonSocket `json:"sockets"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &who); r.code != 0 || err != nil {
+		t.Fatalf("who %s: exit %d, %v: %s%s", port, r.code, err, r.stdout, r.stderr)
+	}
+	ends := map[string]bool{}
+	for _, s := range who.Sockets {
+		switch {
+		case strconv.Itoa(s.LocalPort) == port && s.ForwardsTo != nil:
+			ends["host"] = true
+		case s.LocalPort == inner && s.Netns == ino && s.PID == pid:
+			ends["container"] = true
+		}
+	}
+	if !ends["host"] || !ends["container"] || strings.Contains(r.stderr, "warning") {
+		t.Errorf("who %s: ends %v, want the host's and the container's, without warnings:\n%s%s", port, ends, r.stdout, r.stderr)
 	}
 }

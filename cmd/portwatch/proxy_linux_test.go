@@ -87,36 +87,20 @@ func TestDockerProxyContainer(t *testing.T) {
 		t.Errorf("forwards_to %+v, want container %s in netns %d, 10.213.0.10:6379", f, name, named.inode)
 	}
 
-	r := runCmd(t, exec.Command(binPath, "who", strconv.Itoa(port), "--json"))
-	var who struct {
-		Sockets []jsonSocket `json:"sockets"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &who); r.code != 0 || err != nil {
-		t.Fatalf("who %d: exit %d, %v: %s%s", port, r.code, err, r.stdout, r.stderr)
-	}
-	host, inside := false, false
-	for _, s := range who.Sockets {
-		switch {
-		case s.LocalPort == port && s.ForwardsTo != nil:
-			host = true
-		case s.LocalPort == 6379 && s.Netns == named.inode && s.PID == named.pid:
-			inside = true
-		}
-	}
-	if !host || !inside {
-		t.Errorf("who %d: the host's end %v, the container's %v; want both:\n%s", port, host, inside, r.stdout)
-	}
+	checkWhoBothEnds(t, strconv.Itoa(port), 6379, named.inode, named.pid)
 
 	// who --container: the container's namespace is known from its record,
 	// so its sockets are kept though no process of it is in a container's
 	// cgroup; the published port keeps its host end too.
 	checkWhoContainer(t, "6379", name, named.inode, named.pid, "--netns", "all")
-	r = runCmd(t, exec.Command(binPath, "who", strconv.Itoa(port), "--json", "--container", name[len(name)-6:]))
+	r := runCmd(t, exec.Command(binPath, "who", strconv.Itoa(port), "--json", "--container", name[len(name)-6:]))
 	if r.code != 3 {
 		t.Errorf("who %d --container with a part of the name: exit %d, want 3 (names match whole)", port, r.code)
 	}
 	r = runCmd(t, exec.Command(binPath, "who", strconv.Itoa(port), "--json", "--container", id[:8]))
-	who.Sockets = nil
+	var who struct {
+		Sockets []jsonSocket `json:"sockets"`
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &who); r.code != 0 || err != nil {
 		t.Fatalf("who %d --container %s: exit %d, %v: %s%s", port, id[:8], r.code, err, r.stdout, r.stderr)
 	}
