@@ -156,6 +156,12 @@ type Listener struct {
 	// ForwardsTo is, for a host listener that a container runtime
 	// publishes, the container and its port ("web:8080"); "" otherwise.
 	ForwardsTo string
+	// PublishedAs is, for a listener inside a container's namespace that
+	// its runtime publishes with no host listener of its own (a NAT rule:
+	// podman 5's netavark, docker without its userland proxy), the host
+	// address and port it is reached on ("0.0.0.0:8080"); its Exposure is
+	// then that address's. "" otherwise.
+	PublishedAs string
 
 	Change Change // difference from the baseline, when one was given
 	// Was is the baseline entry a Changed or Missing listener came from.

@@ -241,20 +241,30 @@ func listenerName(l *audit.Listener) string {
 	case l.Netns != "":
 		s += " in netns " + Sanitize(l.Netns)
 	}
+	if l.PublishedAs != "" {
+		s += " published as " + Sanitize(l.PublishedAs)
+	}
 	return s
 }
 
 // placeOf is the Where column: the container a port is published for
-// (->web:8080), the container the listener runs in, else its namespace;
-// "" on the host. Sanitized.
+// (->web:8080), the container the listener runs in, else its namespace,
+// followed by the host address it is published on without a host
+// listener ("web <-0.0.0.0:8080"); "" on the host. Sanitized.
 func placeOf(l *audit.Listener) string {
+	var where string
 	switch {
 	case l.ForwardsTo != "":
 		return "->" + Sanitize(l.ForwardsTo)
 	case l.Container != "":
-		return Sanitize(l.Container)
+		where = Sanitize(l.Container)
+	default:
+		where = Sanitize(l.Netns)
 	}
-	return Sanitize(l.Netns)
+	if l.PublishedAs != "" {
+		where += " <-" + Sanitize(l.PublishedAs)
+	}
+	return where
 }
 
 // listenerRow is a listener's line: mark, proto, address, service, owner,
@@ -348,9 +358,10 @@ type auditFindingJSON struct {
 
 // auditPlace is where a listener is, in JSON: omitted on the host.
 type auditPlace struct {
-	Netns      string `json:"netns,omitempty"`
-	Container  string `json:"container,omitempty"`
-	ForwardsTo string `json:"forwards_to,omitempty"`
+	Netns       string `json:"netns,omitempty"`
+	Container   string `json:"container,omitempty"`
+	ForwardsTo  string `json:"forwards_to,omitempty"`
+	PublishedAs string `json:"published_as,omitempty"`
 }
 
 type auditListenJSON struct {
@@ -411,7 +422,7 @@ func AuditJSON(w io.Writer, m *AuditMeta) error {
 		fj := auditFindingJSON{ID: f.Rule.ID, Severity: f.Rule.Severity.String(), Fails: fails,
 			Title: f.Rule.Title, Remedy: f.Rule.Remedy, Proto: l.Proto, LocalAddr: addrOnly(l.Local),
 			Port: l.Port, Exposure: string(l.Exposure), Change: string(l.Change),
-			auditPlace: auditPlace{l.Netns, l.Container, l.ForwardsTo}}
+			auditPlace: auditPlace{l.Netns, l.Container, l.ForwardsTo, l.PublishedAs}}
 		if len(l.Owners) > 0 {
 			fj.PID, fj.Process, fj.Exe = l.Owners[0].PID, l.Owners[0].Process, l.Owners[0].Exe
 		} else if l.Was != nil {
@@ -426,7 +437,7 @@ func AuditJSON(w io.Writer, m *AuditMeta) error {
 		lj := auditListenJSON{Proto: l.Proto, LocalAddr: addrOnly(l.Local), Port: l.Port,
 			Exposure: string(l.Exposure), Service: l.Service, UID: l.UID, User: l.User,
 			Owners: []auditOwnerJSON{}, OwnerUnknown: l.OwnerUnknown, Change: string(l.Change),
-			Was: l.Was, Findings: nonNil(byListener[l]), auditPlace: auditPlace{l.Netns, l.Container, l.ForwardsTo}}
+			Was: l.Was, Findings: nonNil(byListener[l]), auditPlace: auditPlace{l.Netns, l.Container, l.ForwardsTo, l.PublishedAs}}
 		if l.Change == audit.New {
 			lj.Was = nil
 		}

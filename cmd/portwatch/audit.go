@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -203,6 +205,11 @@ type listenerPlace struct {
 	otherNetns            bool
 	netns, netnsName      string
 	container, forwardsTo string
+	// publishedAs is the host address and port a runtime publishes the
+	// listener on without a host listener (a NAT rule), and exposure that
+	// address's; "" and "" otherwise.
+	publishedAs string
+	exposure    audit.Exposure
 }
 
 // placesOf returns, for the sockets of snap, where each is: its namespace
@@ -213,6 +220,7 @@ func placesOf(snap *collector.Snapshot) func(*collector.Socket) listenerPlace {
 	home := homeNetns(snap)
 	inContainer, _ := ownerContainers(snap.Sockets, namer)
 	forward, _ := publishedPorts(snap.Sockets, home, namer)
+	natted := unheldForwards(snap.Sockets, namer.Forwards(), forward)
 	return func(s *collector.Socket) listenerPlace {
 		var p listenerPlace
 		if s.Netns != 0 && s.Netns != home {
@@ -234,8 +242,51 @@ func placesOf(snap *collector.Snapshot) func(*collector.Socket) listenerPlace {
 				p.forwardsTo = f.Target()
 			}
 		}
+		if f, ok := natted[forwardKey{s.Netns, s.Proto.String(), s.Local.Port()}]; ok && p.otherNetns &&
+			audit.Classify(s.Local.Addr()) != audit.ExposureLoopback {
+			host := f.HostIP
+			if !host.IsValid() {
+				host = netip.IPv4Unspecified()
+			}
+			p.publishedAs = netip.AddrPortFrom(host, f.HostPort).String()
+			p.exposure = audit.Classify(host)
+		}
 		return p
 	}
+}
+
+// forwardKey is a published port's end inside the container: its
+// namespace, protocol and port.
+type forwardKey struct {
+	netns uint64
+	proto string
+	port  uint16
+}
+
+// unheldForwards returns, by their end inside the container, the
+// published ports that no host listener of socks holds (forward finds
+// none for it): a runtime that publishes by a NAT rule alone leaves the
+// container's own listener as the only socket, which is then what the
+// host exposes.
+func unheldForwards(socks []collector.Socket, fws []containers.Forward, forward func(*collector.Socket) (containers.Forward, bool)) map[forwardKey]containers.Forward {
+	held := map[forwardKey]bool{}
+	if forward != nil {
+		for i := range socks {
+			if f, ok := forward(&socks[i]); ok {
+				held[forwardKey{f.NetnsInode, f.Proto, f.ContainerPort}] = true
+			}
+		}
+	}
+	out := map[forwardKey]containers.Forward{}
+	for _, f := range fws {
+		k := forwardKey{f.NetnsInode, f.Proto, f.ContainerPort}
+		if f.NetnsInode != 0 && !held[k] {
+			if _, dup := out[k]; !dup {
+				out[k] = f
+			}
+		}
+	}
+	return out
 }
 
 // auditListeners turns listening sockets into the audit's listeners, with
@@ -265,11 +316,12 @@ func auditListeners(socks []collector.Socket, reg *services.Registry, r *process
 			Proto:        s.Proto.String(),
 			Local:        s.Local,
 			Port:         s.Local.Port(),
-			Exposure:     audit.ClassifyIn(s.Local.Addr(), pl.otherNetns),
+			Exposure:     cmp.Or(pl.exposure, audit.ClassifyIn(s.Local.Addr(), pl.otherNetns)),
 			Netns:        pl.netns,
 			NetnsName:    pl.netnsName,
 			Container:    pl.container,
 			ForwardsTo:   pl.forwardsTo,
+			PublishedAs:  pl.publishedAs,
 			Service:      reg.Name(s.Proto.String(), s.Local.Port()),
 			UID:          s.UID,
 			User:         userName(s.UID),

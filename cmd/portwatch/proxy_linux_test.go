@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/portwatch/portwatch/collector"
 )
 
 // startDockerProxy starts a helper that calls itself docker-proxy, with
@@ -63,18 +65,25 @@ func TestDockerProxyArgs(t *testing.T) {
 	}
 }
 
+// newDockerID returns a random container id for a record the test writes,
+// skipping where this machine has docker state of its own.
+func newDockerID(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat("/var/lib/docker"); !errors.Is(err, fs.ErrNotExist) {
+		t.Skip("this machine has docker state in /var/lib/docker: the test does not write beside it")
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // TestDockerProxyContainer: docker-proxy's container address is one a
 // docker record gives a container whose namespace is a test namespace:
 // the listener names the container and its namespace, who on the port
 // shows both ends, and the audit says where it forwards.
 func TestDockerProxyContainer(t *testing.T) {
 	named, _, _ := netnsFixture(t)
-	if _, err := os.Stat("/var/lib/docker"); !errors.Is(err, fs.ErrNotExist) {
-		t.Skip("this machine has docker state in /var/lib/docker: the test does not write beside it")
-	}
-	b := make([]byte, 32)
-	rand.Read(b)
-	id := hex.EncodeToString(b)
+	id := newDockerID(t)
 	name := "portwatch-proxied-" + strconv.Itoa(os.Getpid())
 	writeDockerRecord(t, id, name, `{"SandboxKey":"/run/netns/`+named.name+`","Ports":{},"Networks":{"bridge":{"IPAddress":"10.213.0.10","GlobalIPv6Address":""}}}`)
 	_, port := startDockerProxy(t, "10.213.0.10")
@@ -137,5 +146,74 @@ func TestDockerProxyContainer(t *testing.T) {
 	}
 	if forwards != name+":6379" {
 		t.Errorf("audit: the proxy's listener forwards to %q, want %s:6379:\n%s", forwards, name, r.stdout)
+	}
+}
+
+// TestPublishedByNAT: a runtime that publishes a port by a NAT rule alone
+// (podman 5's netavark, docker without its userland proxy) leaves no host
+// listener: the container's own listener on every address of its
+// namespace is what the host exposes, on the published address, and the
+// audit judges it so; the same listener in a namespace nothing publishes
+// stays "namespace".
+func TestPublishedByNAT(t *testing.T) {
+	named, unnamed, _ := netnsFixture(t)
+	id := newDockerID(t)
+	name := "portwatch-natted-" + strconv.Itoa(os.Getpid())
+	// A host port nothing listens on: one just closed.
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPort := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	writeDockerRecord(t, id, name, `{"SandboxKey":"/run/netns/`+named.name+`","Ports":{"6379/tcp":[{"HostIp":"","HostPort":"`+
+		strconv.Itoa(hostPort)+`"}]},"Networks":{"bridge":{"IPAddress":"10.213.0.11"}}}`)
+
+	r := runCmd(t, exec.Command(binPath, "audit", "--netns", "all", "--json", "--fail-on", "none"))
+	var doc struct {
+		Findings []struct {
+			ID          string `json:"id"`
+			Port        int    `json:"port"`
+			Netns       string `json:"netns"`
+			PublishedAs string `json:"published_as"`
+		} `json:"findings"`
+		Listeners []struct {
+			LocalAddr   string `json:"local_addr"`
+			Port        int    `json:"port"`
+			Exposure    string `json:"exposure"`
+			Netns       string `json:"netns"`
+			PublishedAs string `json:"published_as"`
+		} `json:"listeners"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); r.code != 0 || err != nil {
+		t.Fatalf("audit: exit %d, %v: %s%s", r.code, err, r.stdout, r.stderr)
+	}
+	want := "0.0.0.0:" + strconv.Itoa(hostPort)
+	var published, internal bool
+	for _, l := range doc.Listeners {
+		if l.Port != 6379 || l.LocalAddr != "0.0.0.0" {
+			continue
+		}
+		switch l.Netns {
+		case named.name:
+			published = l.Exposure == "all" && l.PublishedAs == want
+		case collector.NetnsLabel(unnamed.inode):
+			internal = l.Exposure == "namespace" && l.PublishedAs == ""
+		}
+	}
+	if !published || !internal {
+		t.Errorf("audit: the published listener in %s is exposed on %s %v, the unpublished one stays in its namespace %v:\n%s",
+			named.name, want, published, internal, r.stdout)
+	}
+	found := false
+	for _, f := range doc.Findings {
+		found = found || f.ID == "database-exposed" && f.Port == 6379 && f.PublishedAs == want
+	}
+	if !found {
+		t.Errorf("audit: no database-exposed finding for the listener published as %s:\n%s", want, r.stdout)
+	}
+	r = runCmd(t, exec.Command(binPath, "audit", "--netns", "all", "--fail-on", "none"))
+	if !strings.Contains(r.stdout, named.name+" <-"+want) {
+		t.Errorf("audit table: want the Where cell %s <-%s:\n%s", named.name, want, r.stdout)
 	}
 }
