@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/portwatch/portwatch/internal/portrange"
 )
 
 // RulesVersion is the version of the rules file format this package reads.
@@ -305,17 +307,11 @@ func (cj *conditionJSON) parse() (Condition, error) {
 
 // ParsePortRange parses "N" or "N-M" with 1 <= N <= M <= 65535.
 func ParsePortRange(s string) (PortRange, error) {
-	first, last, isRange := strings.Cut(s, "-")
-	a, err1 := strconv.ParseUint(first, 10, 16)
-	b := a
-	var err2 error
-	if isRange {
-		b, err2 = strconv.ParseUint(last, 10, 16)
-	}
-	if err1 != nil || err2 != nil || a == 0 || b < a {
+	lo, hi, ok := portrange.Parse(s)
+	if !ok || lo == 0 {
 		return PortRange{}, fmt.Errorf("port %q: accepted: N or N-M, 1 <= N <= M <= 65535", s)
 	}
-	return PortRange{uint16(a), uint16(b)}, nil
+	return PortRange{lo, hi}, nil
 }
 
 // MarshalJSON writes the rules in the rules file format.

@@ -51,7 +51,8 @@ func (f Forward) Matches(proto string, local netip.AddrPort) bool {
 
 // Target is how the forward's other end is shown: the container's label
 // and port ("web:80"), else, when no record names the container, its
-// address and port ("172.17.0.2:80", "[fd00::2]:80"), else ":PORT".
+// address and port ("172.17.0.2:80", "[fd00::2]:80"), else the name of
+// its namespace under /run/netns ("vpn:80"), else ":PORT".
 func (f Forward) Target() string {
 	port := strconv.Itoa(int(f.ContainerPort))
 	if label := f.Container.Label(); label != "" {
@@ -59,6 +60,9 @@ func (f Forward) Target() string {
 	}
 	if f.ContainerIP.IsValid() {
 		return netip.AddrPortFrom(f.ContainerIP, f.ContainerPort).String()
+	}
+	if name, ok := strings.CutPrefix(f.Netns, "/run/netns/"); ok && name != "" && !strings.Contains(name, "/") {
+		return name + ":" + port
 	}
 	return ":" + port
 }

@@ -61,15 +61,7 @@ func FuzzParseDockerProxyArgs(f *testing.F) {
 // container address, else from the record publishing its host port; the
 // target names the container, else the address.
 func TestCompleteProxy(t *testing.T) {
-	root := t.TempDir()
-	rec := filepath.Join(root, dockerContainers, webID, "config.v2.json")
-	if err := os.MkdirAll(filepath.Dir(rec), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(rec, readTestdata(t, "docker-config.v2.json"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	n := NewNamer(root)
+	n := namerWithWeb(t)
 	byAddr := n.CompleteProxy(Forward{Proto: "tcp", HostPort: 9999, ContainerIP: netip.MustParseAddr("172.17.0.2"), ContainerPort: 81})
 	if byAddr.Container.Name != "web" || byAddr.Netns != "/var/run/docker/netns/aa" || byAddr.Target() != "web:81" {
 		t.Errorf("by address: %+v (%s)", byAddr, byAddr.Target())
@@ -89,4 +81,19 @@ func TestCompleteProxy(t *testing.T) {
 	if len(fw) != 1 || fw[0].ContainerIP != netip.MustParseAddr("172.17.0.2") {
 		t.Errorf("the record's forward: %+v, want its container address 172.17.0.2", fw)
 	}
+}
+
+// namerWithWeb is a Namer of a root holding docker's record of web (the
+// fixture docker-config.v2.json).
+func namerWithWeb(t *testing.T) *Namer {
+	t.Helper()
+	root := t.TempDir()
+	rec := filepath.Join(root, dockerContainers, webID, "config.v2.json")
+	if err := os.MkdirAll(filepath.Dir(rec), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rec, readTestdata(t, "docker-config.v2.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return NewNamer(root)
 }

@@ -187,9 +187,9 @@ func publishedPorts(socks []collector.Socket, home uint64, namer *containers.Nam
 	return lookup, false
 }
 
-// proxyForwards reads the forward of every docker-proxy process that
-// holds a listener of socks from its command line. A proxy whose command
-// line cannot be read or is not docker-proxy's is skipped.
+// proxyForwards reads the forwards of every docker-proxy and pasta
+// process that holds a listener of socks from its command line. A process
+// whose command line cannot be read or does not parse is skipped.
 func proxyForwards(socks []collector.Socket, namer *containers.Namer) []containers.Forward {
 	var out []containers.Forward
 	var r *process.Reader
@@ -199,7 +199,8 @@ func proxyForwards(socks []collector.Socket, namer *containers.Namer) []containe
 			continue
 		}
 		for _, o := range socks[i].Owners {
-			if o.Process != containers.DockerProxy || seen[o.PID] {
+			proxy, pasta := o.Process == containers.DockerProxy, o.Process == containers.Pasta || strings.HasPrefix(o.Process, "passt")
+			if !proxy && !pasta || seen[o.PID] {
 				continue
 			}
 			seen[o.PID] = true
@@ -210,8 +211,19 @@ func proxyForwards(socks []collector.Socket, namer *containers.Namer) []containe
 			if err != nil || len(info.Cmdline) < 2 || info.CmdlineTruncated {
 				continue
 			}
-			if f, err := containers.ParseDockerProxyArgs(info.Cmdline[1:]); err == nil {
-				out = append(out, namer.CompleteProxy(f))
+			switch {
+			case proxy:
+				if f, err := containers.ParseDockerProxyArgs(info.Cmdline[1:]); err == nil {
+					out = append(out, namer.CompleteProxy(f))
+				}
+			case containers.PastaProcess(o.Process, info.Cmdline[0]):
+				fws, err := containers.ParsePastaArgs(info.Cmdline[1:])
+				if err != nil {
+					continue
+				}
+				for _, f := range fws {
+					out = append(out, namer.CompletePasta(f, o.PID))
+				}
 			}
 		}
 	}

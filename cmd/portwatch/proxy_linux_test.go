@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/internal/testenv"
 )
 
 // startDockerProxy starts a helper that calls itself docker-proxy, with
@@ -215,5 +217,53 @@ func TestPublishedByNAT(t *testing.T) {
 	r = runCmd(t, exec.Command(binPath, "audit", "--netns", "all", "--fail-on", "none"))
 	if !strings.Contains(r.stdout, named.name+" <-"+want) {
 		t.Errorf("audit table: want the Where cell %s <-%s:\n%s", named.name, want, r.stdout)
+	}
+}
+
+// TestPastaForward: a real pasta process forwards a host port on
+// 127.0.0.1 into a test namespace: its listener forwards to the port and
+// namespace on pasta's command line, named after the namespace, and who
+// shows both ends; once a docker record gives that namespace to a
+// container, the forward names the container.
+func TestPastaForward(t *testing.T) {
+	named, _, _ := netnsFixture(t)
+	testenv.NeedProgram(t, "pasta", "passt")
+	id := newDockerID(t)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	pasta := exec.Command("pasta", "-f", "-q", "--runas", "0", "-t", "127.0.0.1/"+strconv.Itoa(port)+":6379",
+		"-u", "none", "-T", "none", "-U", "none", "--netns", named.name)
+	if err := pasta.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pasta.Process.Kill(); pasta.Wait() })
+
+	var s jsonSocket
+	eventually(t, "pasta's listener", func() []string {
+		pw := pwNetnsJSON(t, "-tlnp", "--port", strconv.Itoa(port))
+		if len(pw.Sockets) != 1 {
+			return []string{fmt.Sprintf("%d sockets on %d", len(pw.Sockets), port)}
+		}
+		s = pw.Sockets[0]
+		return nil
+	})
+	if f := s.ForwardsTo; s.PID != pasta.Process.Pid || f == nil || f.Port != 6379 || f.Netns != named.inode || f.Container.Name != "" {
+		t.Errorf("pasta's listener: pid %d %q, forwards_to %+v; want pid %d forwarding to 6379 in %d", s.PID, s.Process, f, pasta.Process.Pid, named.inode)
+	}
+	r := runCmd(t, exec.Command(binPath, "-tlnp", "--port", strconv.Itoa(port)))
+	if !strings.Contains(r.stdout, "->"+named.name+":6379") {
+		t.Errorf("table: want the Container cell ->%s:6379:\n%s%s", named.name, r.stdout, r.stderr)
+	}
+	checkWhoBothEnds(t, strconv.Itoa(port), 6379, named.inode, named.pid)
+
+	name := "portwatch-pasta-" + strconv.Itoa(os.Getpid())
+	writeDockerRecord(t, id, name, `{"SandboxKey":"/run/netns/`+named.name+`","Ports":{}}`)
+	pw := pwNetnsJSON(t, "-tlnp", "--port", strconv.Itoa(port))
+	if len(pw.Sockets) != 1 || pw.Sockets[0].ForwardsTo == nil || pw.Sockets[0].ForwardsTo.Container.Name != name {
+		t.Errorf("with a record of the namespace's container: %+v, want forwards_to naming %s", pw.Sockets, name)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/portwatch/portwatch/internal/portrange"
 )
 
 // Protocol bits of a table row, as the generated tables spell them.
@@ -139,17 +141,11 @@ func ParseTable(file, text string, minFields int, hasName bool, row func(lo, hi 
 
 // ParsePortRange parses "N" or "N-M", 0 <= N <= M <= 65535.
 func ParsePortRange(s string) (lo, hi uint16, err error) {
-	a, b, isRange := strings.Cut(s, "-")
-	l, err1 := strconv.ParseUint(a, 10, 16)
-	h := l
-	var err2 error
-	if isRange {
-		h, err2 = strconv.ParseUint(b, 10, 16)
-	}
-	if err1 != nil || err2 != nil || h < l {
+	lo, hi, ok := portrange.Parse(s)
+	if !ok {
 		return 0, 0, errors.New("port " + strconv.Quote(s) + " is not a port 0-65535 or a range first-last")
 	}
-	return uint16(l), uint16(h), nil
+	return lo, hi, nil
 }
 
 // EachKey calls f for every protocol and port of a row, tcp first.
