@@ -186,9 +186,11 @@ type podmanPortMapping struct {
 }
 
 // podmanState is the part of the state podman keeps of a container (the
-// state value of its bucket) read here.
+// state value of its bucket; the ContainerState row's JSON in podman 5)
+// read here.
 type podmanState struct {
-	PID int `json:"pid"`
+	PID   int    `json:"pid"`
+	NetNS string `json:"netNS"` // podman 5's (podman 4 keeps it beside)
 }
 
 // podmanStatePID is the PID of a container's first process in the state

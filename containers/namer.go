@@ -141,7 +141,7 @@ func (n *Namer) readForwards() {
 			}
 		}
 	}
-	// Root's podman, then each user's (rootless podman keeps the same
+	// Root's podman 4, then each user's (rootless podman keeps the same
 	// database under the user's storage).
 	dbs := []string{filepath.Join(n.root, podmanStateDB)}
 	for _, dir := range []string{storageRootUser, storageUsers} {
@@ -150,6 +150,18 @@ func (n *Namer) readForwards() {
 	}
 	for _, db := range dbs {
 		if fw, boxes, err := readPodmanForwards(db); err == nil {
+			n.forwards = append(n.forwards, fw...)
+			n.sandboxes = append(n.sandboxes, boxes...)
+		}
+	}
+	// podman 5's SQLite databases, root's and each user's.
+	sqls := []string{filepath.Join(n.root, podmanSQLiteDB)}
+	for _, dir := range []string{storageRootUser, storageUsers} {
+		m, _ := filepath.Glob(filepath.Join(n.root, dir, "db.sql"))
+		sqls = append(sqls, m...)
+	}
+	for _, db := range sqls {
+		if fw, boxes, err := readPodmanSQLite(db); err == nil {
 			n.forwards = append(n.forwards, fw...)
 			n.sandboxes = append(n.sandboxes, boxes...)
 		}
