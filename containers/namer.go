@@ -11,9 +11,12 @@ import (
 // Where the runtimes keep their records, under the root of a Namer.
 const (
 	dockerContainers = "/var/lib/docker/containers"
-	storageRoot      = "/var/lib/containers/storage"
-	storageUsers     = "/home/*/.local/share/containers/storage" // rootless podman
-	storageRootUser  = "/root/.local/share/containers/storage"
+	// Rootless docker's, under each user's data directory.
+	dockerUsers     = "/home/*/.local/share/docker/containers"
+	dockerRootUser  = "/root/.local/share/docker/containers"
+	storageRoot     = "/var/lib/containers/storage"
+	storageUsers    = "/home/*/.local/share/containers/storage" // rootless podman
+	storageRootUser = "/root/.local/share/containers/storage"
 )
 
 // Namer looks containers up in the runtimes' records, reading each file
@@ -21,9 +24,11 @@ const (
 type Namer struct {
 	root string // "" for /, else a directory standing for it (tests)
 
-	mu      sync.Mutex
-	docker  map[string]*Info // by id; nil entries: looked up, not found
-	storage map[string]Info  // by id, from every containers.json
+	mu     sync.Mutex
+	docker map[string]*Info // by id; nil entries: looked up, not found
+	// dockerDirList holds dockerDirs' answer once it is found.
+	dockerDirList []string
+	storage       map[string]Info // by id, from every containers.json
 	// containerd holds the bundles' answers by id; a zero Info: looked
 	// up, not found.
 	containerd map[string]Info
@@ -73,18 +78,31 @@ func (n *Namer) lookupDocker(id string) (Info, bool) {
 	if n.docker == nil {
 		n.docker = map[string]*Info{}
 	}
-	data, err := os.ReadFile(filepath.Join(n.root, dockerContainers, id, "config.v2.json"))
-	if err != nil {
-		n.docker[id] = nil
-		return Info{}, false
+	for _, dir := range n.dockerDirs() {
+		data, err := os.ReadFile(filepath.Join(dir, id, "config.v2.json"))
+		if err != nil {
+			continue
+		}
+		if info, err := ParseDockerConfig(data); err == nil && info.ID == id {
+			n.docker[id] = &info
+			return info, true
+		}
 	}
-	info, err := ParseDockerConfig(data)
-	if err != nil || info.ID != id {
-		n.docker[id] = nil
-		return Info{}, false
+	n.docker[id] = nil
+	return Info{}, false
+}
+
+// dockerDirs are the directories docker keeps containers' records in:
+// the system's docker's, then each rootless docker's; n.mu is held.
+func (n *Namer) dockerDirs() []string {
+	if n.dockerDirList == nil {
+		n.dockerDirList = []string{filepath.Join(n.root, dockerContainers)}
+		for _, pattern := range []string{dockerRootUser, dockerUsers} {
+			m, _ := filepath.Glob(filepath.Join(n.root, pattern))
+			n.dockerDirList = append(n.dockerDirList, m...)
+		}
 	}
-	n.docker[id] = &info
-	return info, true
+	return n.dockerDirList
 }
 
 func (n *Namer) lookupStorage(id string) (Info, bool) {
@@ -132,7 +150,11 @@ func (n *Namer) readForwards() {
 		return
 	}
 	n.fwRead = true
-	configs, _ := filepath.Glob(filepath.Join(n.root, dockerContainers, "*", "config.v2.json"))
+	var configs []string
+	for _, dir := range n.dockerDirs() {
+		m, _ := filepath.Glob(filepath.Join(dir, "*", "config.v2.json"))
+		configs = append(configs, m...)
+	}
 	for _, path := range configs {
 		if data, err := os.ReadFile(path); err == nil {
 			if fw, box, err := parseDockerNetwork(data); err == nil {

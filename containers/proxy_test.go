@@ -97,3 +97,23 @@ func namerWithWeb(t *testing.T) *Namer {
 	}
 	return NewNamer(root)
 }
+
+// Rootless docker keeps its records under the user's data directory: they
+// name its containers and give their published ports.
+func TestRootlessDocker(t *testing.T) {
+	root := t.TempDir()
+	rec := filepath.Join(root, "/home/carol/.local/share/docker/containers", webID, "config.v2.json")
+	if err := os.MkdirAll(filepath.Dir(rec), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rec, readTestdata(t, "docker-config.v2.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := NewNamer(root)
+	if info, ok := n.Lookup("docker", webID); !ok || info.Name != "web" {
+		t.Errorf("Lookup: %+v, %v", info, ok)
+	}
+	if fw := n.Forwards(); len(fw) != 1 || fw[0].HostPort != 8080 || fw[0].Container.Name != "web" {
+		t.Errorf("Forwards: %+v", fw)
+	}
+}
