@@ -33,6 +33,10 @@ type Options struct {
 	Filter Filter
 	// Owners asks for the owning processes of every kept socket.
 	Owners bool
+	// Info asks for each socket's internals (Socket.Internals): TCP's
+	// tcp_info, the congestion control algorithm and the socket's memory.
+	// Only Linux's netlink source has them; the others warn once.
+	Info bool
 	// Incremental keeps what the owner lookup learned from one Collect to
 	// the next, for callers that collect again and again (watch mode):
 	// each call then reads only the process file descriptors it has not

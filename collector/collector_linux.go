@@ -98,6 +98,10 @@ func (c *linuxCollector) readOwn(notice, warn func(string)) ([]Socket, Source, e
 	return socks, SourceProcfs, err
 }
 
+// infoNeedsNetlink is the warning of a read from /proc/net with
+// Options.Info.
+const infoNeedsNetlink = "socket internals (-i) come from netlink sock_diag; /proc/net has none, so none are shown"
+
 // readNetlink dumps every selected table over one sock_diag socket. Any
 // table that fails makes the whole read fail, so that the caller can fall
 // back to procfs with a consistent source; the warnings of the tables
@@ -120,6 +124,10 @@ func (c *linuxCollector) dumpNetlink(d *sockDiag, warn func(string)) ([]Socket, 
 	var err error
 	var pending []string
 	hold := func(msg string) { pending = append(pending, msg) }
+	d.ext = 0
+	if c.opts.Info {
+		d.ext = internalsExt
+	}
 	socks := make([]Socket, 0, netlinkFirstCap)
 	tcpBoth := c.opts.WantProto(ProtoTCP) && c.opts.WantFamily(FamilyIPv4) && c.opts.WantFamily(FamilyIPv6)
 	if tcpBoth {
@@ -156,6 +164,9 @@ func (c *linuxCollector) dumpNetlink(d *sockDiag, warn func(string)) ([]Socket, 
 // capacity hint. A missing file (IPv6 disabled) is a warning; the read
 // fails only when no file could be read.
 func (c *linuxCollector) readProcfs(netDir string, hint int, warn func(string)) ([]Socket, error) {
+	if c.opts.Info && warn != nil {
+		warn(infoNeedsNetlink)
+	}
 	socks := make([]Socket, 0, hint)
 	var firstErr error
 	read := 0

@@ -110,14 +110,7 @@ func find(snap *Snapshot, p Proto, local, remote netip.AddrPort) *Socket {
 
 func collectOrFail(t *testing.T, opts Options) *Snapshot {
 	t.Helper()
-	c, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := c.Collect(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := mustSnapshot(t, opts)
 	if snap.Source != SourceIPHelper {
 		t.Errorf("source %q, want %q", snap.Source, SourceIPHelper)
 	}

@@ -146,15 +146,7 @@ func TestNewAppliesOwnerFilter(t *testing.T) {
 
 	collect := func(f Filter) []Socket {
 		t.Helper()
-		c, err := New(Options{Protos: []Proto{ProtoTCP}, Families: []Family{FamilyIPv4}, Filter: f})
-		if err != nil {
-			t.Fatal(err)
-		}
-		snap, err := c.Collect(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return snap.Sockets
+		return mustCollect(t, Options{Protos: []Proto{ProtoTCP}, Families: []Family{FamilyIPv4}, Filter: f})
 	}
 	all := collect(Filter{Port: port})
 	timeWait := 0
@@ -222,4 +214,25 @@ func heldBy(s *Socket, pid int) bool {
 		}
 	}
 	return false
+}
+
+// mustCollect collects with opts, failing the test on an error, and
+// returns the sockets.
+func mustCollect(t *testing.T, opts Options) []Socket {
+	t.Helper()
+	return mustSnapshot(t, opts).Sockets
+}
+
+// mustSnapshot collects with opts, failing the test on an error.
+func mustSnapshot(t *testing.T, opts Options) *Snapshot {
+	t.Helper()
+	c, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
 }

@@ -136,6 +136,12 @@ func diagFamilyProto(p Proto, f Family) (family, protocol uint8, ok bool) {
 // (see appendPortBytecode) is attached as INET_DIAG_REQ_BYTECODE for the
 // kernel to filter with.
 func appendSockDiagRequest(b []byte, family, protocol uint8, states, seq uint32, bytecode []byte) []byte {
+	return appendSockDiagRequestExt(b, family, protocol, 0, states, seq, bytecode)
+}
+
+// appendSockDiagRequestExt is appendSockDiagRequest asking for the
+// extension attributes of ext (idiag_ext: bit attribute-1 for each).
+func appendSockDiagRequestExt(b []byte, family, protocol, ext uint8, states, seq uint32, bytecode []byte) []byte {
 	ne := binary.NativeEndian
 	length := sockDiagRequestLen
 	if len(bytecode) > 0 {
@@ -146,7 +152,7 @@ func appendSockDiagRequest(b []byte, family, protocol uint8, states, seq uint32,
 	b = ne.AppendUint16(b, nlmFRequest|nlmFDump)
 	b = ne.AppendUint32(b, seq)
 	b = ne.AppendUint32(b, 0) // port id: the kernel fills it in
-	b = append(b, family, protocol, 0 /* idiag_ext */, 0 /* pad */)
+	b = append(b, family, protocol, ext, 0 /* pad */)
 	b = ne.AppendUint32(b, states)
 	var id [inetDiagSockIDLen]byte
 	b = append(b, id[:]...)
@@ -162,6 +168,12 @@ func appendSockDiagRequest(b []byte, family, protocol uint8, states, seq uint32,
 // (NLM_F_REQUEST|NLM_F_DUMP) for the TCP sockets of both families, with
 // the state mask, sequence number and bytecode of appendSockDiagRequest.
 func appendTCPDiagRequest(b []byte, states, seq uint32, bytecode []byte) []byte {
+	return appendTCPDiagRequestExt(b, 0, states, seq, bytecode)
+}
+
+// appendTCPDiagRequestExt is appendTCPDiagRequest asking for the extension
+// attributes of ext, as appendSockDiagRequestExt.
+func appendTCPDiagRequestExt(b []byte, ext uint8, states, seq uint32, bytecode []byte) []byte {
 	ne := binary.NativeEndian
 	length := tcpDiagRequestLen
 	if len(bytecode) > 0 {
@@ -172,9 +184,9 @@ func appendTCPDiagRequest(b []byte, states, seq uint32, bytecode []byte) []byte 
 	b = ne.AppendUint16(b, nlmFRequest|nlmFDump)
 	b = ne.AppendUint32(b, seq)
 	b = ne.AppendUint32(b, 0) // port id: the kernel fills it in
-	// The family is ignored (the kernel dumps both); src_len, dst_len and
-	// ext are 0: no address prefixes, no extension attributes.
-	b = append(b, 0, 0, 0, 0)
+	// The family is ignored (the kernel dumps both); src_len and dst_len
+	// are 0: no address prefixes.
+	b = append(b, 0, 0, 0, ext)
 	var id [inetDiagSockIDLen]byte
 	b = append(b, id[:]...)
 	b = ne.AppendUint32(b, states)
@@ -356,6 +368,12 @@ func decodeInetDiagMsg(b []byte, p Proto, s *Socket) bool {
 // or whose length is impossible is an error; a socket message whose body is
 // too short, or of an unknown family, is skipped with a warning.
 func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out []Socket, warn func(string)) (_ []Socket, done bool, err error) {
+	return parseSockDiagExt(buf, p, f, seq, filt, false, out, warn)
+}
+
+// parseSockDiagExt is parseSockDiag that, with internals, also decodes
+// each kept socket's extension attributes into Socket.Internals.
+func parseSockDiagExt(buf []byte, p Proto, f Family, seq uint32, filt *Filter, internals bool, out []Socket, warn func(string)) (_ []Socket, done bool, err error) {
 	ne := binary.NativeEndian
 	interrupted := false
 	for off := 0; off < len(buf); {
@@ -398,6 +416,9 @@ func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out 
 				continue
 			}
 			if filt == nil || filt.Match(&s) {
+				if internals {
+					s.Internals = decodeInternals(body[inetDiagMsgLen:])
+				}
 				out = append(out, s)
 			}
 		case nlmsgDone:

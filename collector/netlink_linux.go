@@ -58,6 +58,10 @@ type sockDiag struct {
 	// is asked once, when a datagram might not fit in what is left of the
 	// output's capacity, and the output is grown to it.
 	grow func() int
+
+	// ext is the extension attributes each dump asks for (idiag_ext):
+	// internalsExt with Options.Info, else none.
+	ext uint8
 }
 
 // growRoom is the spare capacity, in sockets, below which dumpOnce asks
@@ -194,9 +198,9 @@ func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket
 	d.seq++
 	seq := d.seq
 	if t.f == 0 {
-		d.req = appendTCPDiagRequest(d.req[:0], mask, seq, t.bytecode)
+		d.req = appendTCPDiagRequestExt(d.req[:0], d.ext, mask, seq, t.bytecode)
 	} else {
-		d.req = appendSockDiagRequest(d.req[:0], t.family, t.protocol, mask, seq, t.bytecode)
+		d.req = appendSockDiagRequestExt(d.req[:0], t.family, t.protocol, d.ext, mask, seq, t.bytecode)
 	}
 	if err := d.send(d.req); err != nil {
 		return out, err
@@ -225,7 +229,7 @@ func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket
 			d.grow = nil
 		}
 		var done bool
-		out, done, err = parseSockDiag(d.buf[:n], t.p, t.f, seq, filt, out, warn)
+		out, done, err = parseSockDiagExt(d.buf[:n], t.p, t.f, seq, filt, d.ext != 0, out, warn)
 		if errors.Is(err, errDumpInterrupted) {
 			interrupted, err = true, nil
 		}

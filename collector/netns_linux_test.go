@@ -64,14 +64,7 @@ func TestCollectOwnNamespace(t *testing.T) {
 	}
 	opts := Options{Protos: []Proto{ProtoTCP}, Filter: Filter{States: AllStates, LocalPort: port}}
 	opts.Namespaces = []Netns{n}
-	c, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := c.Collect(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := mustSnapshot(t, opts)
 	if len(snap.Sockets) != 1 || snap.Sockets[0].Netns != n.Inode || snap.Sockets[0].Local.Port() != port {
 		t.Errorf("sockets %+v, want the listener on %d in namespace %d", snap.Sockets, port, n.Inode)
 	}

@@ -297,6 +297,10 @@ type Socket struct {
 	Owners []Owner
 	// OwnerUnknown says why Owners is empty when owners were asked for.
 	OwnerUnknown OwnerUnknown
+	// Internals are the kernel's counters of the socket, when they were
+	// asked for (Options.Info) and the source has them (Linux netlink);
+	// nil otherwise.
+	Internals *Internals
 }
 
 // StateName returns the socket's state as netstat and ss print it.

@@ -1,0 +1,236 @@
+package collector
+
+import (
+	"bytes"
+	"encoding/binary"
+)
+
+// Internals is what the kernel tells of a socket's inner workings when
+// asked for it (Options.Info): TCP's own counters (tcp_info), the
+// congestion control algorithm, and the socket's memory. Older kernels
+// send a shorter tcp_info: fields past what they sent are zero, and the
+// Has methods say which are there.
+type Internals struct {
+	// TCP is the connection's tcp_info; HasTCP says the kernel sent one
+	// (not for UDP, nor for TIME_WAIT or request sockets).
+	TCP    TCPInfo
+	HasTCP bool
+	// Cong is the congestion control algorithm ("cubic", "bbr"), "" when
+	// the kernel did not say.
+	Cong string
+	// Mem is the socket's memory (sk_meminfo); HasMem says the kernel
+	// sent it.
+	Mem    MemInfo
+	HasMem bool
+}
+
+// TCPInfo is struct tcp_info, as far as portwatch reads it. Times are in
+// microseconds unless named otherwise; rates in bytes per second.
+type TCPInfo struct {
+	State, CAState  uint8
+	Retransmits     uint8 // retransmissions of the current segment (icsk_retransmits)
+	Probes, Backoff uint8
+	Options         uint8
+	SndWscale       uint8
+	RcvWscale       uint8
+
+	RTO, ATO       uint32
+	SndMSS, RcvMSS uint32
+	Unacked        uint32
+	Sacked         uint32
+	Lost           uint32
+	Retrans        uint32 // segments retransmitted and not yet acknowledged
+	// Ages of the last data sent and received and of the last ACK
+	// received, in milliseconds.
+	LastDataSent, LastDataRecv, LastAckRecv uint32
+
+	PMTU, RcvSsthresh uint32
+	RTT, RTTVar       uint32
+	SndSsthresh       uint32
+	SndCwnd           uint32 // in segments
+	AdvMSS            uint32
+	Reordering        uint32
+	RcvRTT, RcvSpace  uint32
+	TotalRetrans      uint32
+
+	PacingRate, MaxPacingRate  uint64
+	BytesAcked, BytesReceived  uint64
+	SegsOut, SegsIn            uint32
+	NotsentBytes               uint32
+	MinRTT                     uint32
+	DataSegsIn, DataSegsOut    uint32
+	DeliveryRate               uint64
+	BusyTime, RwndLimited      uint64 // microseconds
+	SndbufLimited              uint64
+	Delivered, DeliveredCE     uint32
+	BytesSent, BytesRetrans    uint64
+	DSACKDups, ReordSeen       uint32
+	RcvOOOPack, SndWnd, RcvWnd uint32
+
+	// Size is how many bytes of tcp_info the kernel sent.
+	Size int
+}
+
+// The ends of the fields of struct tcp_info that arrived in later
+// kernels; a tcp_info of at least that many bytes has the field.
+const (
+	tcpInfoEndTotalRetrans = 104 // the 2.6 struct
+	tcpInfoEndPacing       = 120 // 3.15: pacing_rate, max_pacing_rate
+	tcpInfoEndBytesRecv    = 136 // 4.1-4.2: bytes_acked, bytes_received
+	tcpInfoEndSegs         = 144 // 4.2: segs_out, segs_in
+	tcpInfoEndDelivery     = 168 // 4.9-4.10: ..., delivery_rate
+	tcpInfoEndBytesSent    = 216 // 4.19: delivered, delivered_ce, bytes_sent, bytes_retrans
+	tcpInfoEndRcvWnd       = 236 // 5.4-6.2: dsack_dups ... rcv_wnd
+)
+
+// HasPacing reports whether the kernel sent the pacing rates.
+func (t *TCPInfo) HasPacing() bool { return t.Size >= tcpInfoEndPacing }
+
+// HasBytes reports whether the kernel sent BytesAcked and BytesReceived.
+func (t *TCPInfo) HasBytes() bool { return t.Size >= tcpInfoEndBytesRecv }
+
+// HasSegs reports whether the kernel sent SegsIn and SegsOut.
+func (t *TCPInfo) HasSegs() bool { return t.Size >= tcpInfoEndSegs }
+
+// HasDeliveryRate reports whether the kernel sent DeliveryRate.
+func (t *TCPInfo) HasDeliveryRate() bool { return t.Size >= tcpInfoEndDelivery }
+
+// HasBytesSent reports whether the kernel sent BytesSent and
+// BytesRetrans.
+func (t *TCPInfo) HasBytesSent() bool { return t.Size >= tcpInfoEndBytesSent }
+
+// decodeTCPInfo reads a struct tcp_info of any length (the kernel's
+// own); it reports false when b is shorter than the oldest kernels'.
+func decodeTCPInfo(b []byte, t *TCPInfo) bool {
+	if len(b) < tcpInfoEndTotalRetrans {
+		return false
+	}
+	ne := binary.NativeEndian
+	// Read the fields of the newest kernel whose struct b holds whole;
+	// the newer ones stay zero.
+	var full [tcpInfoEndRcvWnd]byte
+	whole := tcpInfoEndTotalRetrans
+	for _, end := range [...]int{tcpInfoEndPacing, tcpInfoEndBytesRecv, tcpInfoEndSegs, tcpInfoEndDelivery, tcpInfoEndBytesSent, tcpInfoEndRcvWnd} {
+		if len(b) >= end {
+			whole = end
+		}
+	}
+	copy(full[:], b[:whole])
+	p := full[:]
+	u32 := func(off int) uint32 { return ne.Uint32(p[off:]) }
+	u64 := func(off int) uint64 { return ne.Uint64(p[off:]) }
+	*t = TCPInfo{
+		State: p[0], CAState: p[1], Retransmits: p[2], Probes: p[3], Backoff: p[4], Options: p[5],
+		SndWscale: p[6] & 0x0f, RcvWscale: p[6] >> 4,
+		RTO: u32(8), ATO: u32(12), SndMSS: u32(16), RcvMSS: u32(20),
+		Unacked: u32(24), Sacked: u32(28), Lost: u32(32), Retrans: u32(36),
+		LastDataSent: u32(44), LastDataRecv: u32(52), LastAckRecv: u32(56),
+		PMTU: u32(60), RcvSsthresh: u32(64), RTT: u32(68), RTTVar: u32(72),
+		SndSsthresh: u32(76), SndCwnd: u32(80), AdvMSS: u32(84), Reordering: u32(88),
+		RcvRTT: u32(92), RcvSpace: u32(96), TotalRetrans: u32(100),
+		PacingRate: u64(104), MaxPacingRate: u64(112), BytesAcked: u64(120), BytesReceived: u64(128),
+		SegsOut: u32(136), SegsIn: u32(140), NotsentBytes: u32(144), MinRTT: u32(148),
+		DataSegsIn: u32(152), DataSegsOut: u32(156), DeliveryRate: u64(160),
+		BusyTime: u64(168), RwndLimited: u64(176), SndbufLimited: u64(184),
+		Delivered: u32(192), DeliveredCE: u32(196), BytesSent: u64(200), BytesRetrans: u64(208),
+		DSACKDups: u32(216), ReordSeen: u32(220), RcvOOOPack: u32(224), SndWnd: u32(228), RcvWnd: u32(232),
+		Size: len(b),
+	}
+	return true
+}
+
+// MemInfo is a socket's memory as sk_meminfo gives it, in bytes.
+type MemInfo struct {
+	RmemAlloc  uint32 // receive queue memory in use
+	RcvBuf     uint32 // receive buffer size (SO_RCVBUF)
+	WmemAlloc  uint32 // send memory in flight
+	SndBuf     uint32 // send buffer size (SO_SNDBUF)
+	FwdAlloc   uint32 // memory reserved ahead
+	WmemQueued uint32 // send queue memory (written, not yet sent or acked)
+	OptMem     uint32 // socket options' memory
+	Backlog    uint32 // packets waiting in the backlog queue
+	Drops      uint32 // packets dropped (4.0+)
+	// Count is how many of these the kernel sent.
+	Count int
+}
+
+// decodeMemInfo reads an INET_DIAG_SKMEMINFO attribute: an array of u32,
+// as long as the kernel's SK_MEMINFO_VARS. It reports false when b is
+// shorter than the oldest kernels' eight values.
+func decodeMemInfo(b []byte, m *MemInfo) bool {
+	if len(b) < 8*4 {
+		return false
+	}
+	ne := binary.NativeEndian
+	var v [9]uint32
+	n := min(len(b)/4, len(v))
+	for i := range n {
+		v[i] = ne.Uint32(b[4*i:])
+	}
+	*m = MemInfo{RmemAlloc: v[0], RcvBuf: v[1], WmemAlloc: v[2], SndBuf: v[3], FwdAlloc: v[4],
+		WmemQueued: v[5], OptMem: v[6], Backlog: v[7], Drops: v[8], Count: n}
+	return true
+}
+
+// decodeCong reads an INET_DIAG_CONG attribute: a NUL-terminated name.
+func decodeCong(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+// inet_diag's extension attributes (enum inet_diag_attr) and the request
+// bits that ask for them: bit (attribute - 1) of idiag_ext.
+const (
+	inetDiagInfo      = 2
+	inetDiagCong      = 4
+	inetDiagSkmeminfo = 7
+
+	// internalsExt asks for tcp_info, the congestion algorithm and
+	// sk_meminfo.
+	internalsExt = 1<<(inetDiagInfo-1) | 1<<(inetDiagCong-1) | 1<<(inetDiagSkmeminfo-1)
+)
+
+// decodeInternals reads the attributes that follow an inet_diag_msg and
+// returns the socket's internals, nil when none of them is there. An
+// attribute whose length is impossible ends the walk: what came before it
+// is kept.
+func decodeInternals(attrs []byte) *Internals {
+	var in *Internals
+	get := func() *Internals {
+		if in == nil {
+			in = &Internals{}
+		}
+		return in
+	}
+	ne := binary.NativeEndian
+	for len(attrs) >= nlattrHdrLen {
+		l := int(ne.Uint16(attrs[0:]))
+		typ := ne.Uint16(attrs[2:]) & 0x3fff // without NLA_F_NESTED, NLA_F_NET_BYTEORDER
+		if l < nlattrHdrLen || l > len(attrs) {
+			break
+		}
+		val := attrs[nlattrHdrLen:l]
+		switch typ {
+		case inetDiagInfo:
+			var t TCPInfo
+			if decodeTCPInfo(val, &t) {
+				in := get()
+				in.TCP, in.HasTCP = t, true
+			}
+		case inetDiagCong:
+			if name := decodeCong(val); name != "" {
+				get().Cong = name
+			}
+		case inetDiagSkmeminfo:
+			var m MemInfo
+			if decodeMemInfo(val, &m) {
+				in := get()
+				in.Mem, in.HasMem = m, true
+			}
+		}
+		attrs = attrs[min((l+3)&^3, len(attrs)):]
+	}
+	return in
+}

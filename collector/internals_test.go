@@ -1,0 +1,71 @@
+package collector
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+// attr is a netlink attribute of type typ holding val, padded.
+func attr(typ uint16, val []byte) []byte {
+	b := binary.NativeEndian.AppendUint16(nil, uint16(nlattrHdrLen+len(val)))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, val...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// An older kernel's shorter tcp_info gives what it has, and says which
+// fields it lacks; one shorter than the oldest is none; a memory array of
+// eight values has no drops; attributes it does not ask for are skipped,
+// and a bad length ends the walk keeping what came before.
+func TestDecodeInternalsLengths(t *testing.T) {
+	info := make([]byte, 160)                      // a 4.2-4.9 kernel's
+	binary.NativeEndian.PutUint32(info[68:], 1234) // rtt
+	binary.NativeEndian.PutUint64(info[120:], 99)  // bytes_acked
+	mem := make([]byte, 8*4)
+	binary.NativeEndian.PutUint32(mem[4:], 65536) // rcvbuf
+	attrs := append(attr(8, []byte{0}), attr(inetDiagInfo, info)...)
+	attrs = append(attrs, attr(inetDiagCong, []byte("cubic\x00"))...)
+	attrs = append(attrs, attr(inetDiagSkmeminfo, mem)...)
+	in := decodeInternals(attrs)
+	if in == nil || !in.HasTCP || in.TCP.RTT != 1234 || in.TCP.BytesAcked != 99 || in.Cong != "cubic" || !in.HasMem || in.Mem.RcvBuf != 65536 || in.Mem.Count != 8 {
+		t.Fatalf("got %+v", in)
+	}
+	ti := in.TCP
+	if !ti.HasPacing() || !ti.HasBytes() || !ti.HasSegs() || ti.HasDeliveryRate() || ti.HasBytesSent() {
+		t.Errorf("a 160-byte tcp_info: pacing %v bytes %v segs %v delivery %v sent %v", ti.HasPacing(), ti.HasBytes(), ti.HasSegs(), ti.HasDeliveryRate(), ti.HasBytesSent())
+	}
+	if in := decodeInternals(attr(inetDiagInfo, make([]byte, 100))); in != nil {
+		t.Errorf("a tcp_info shorter than any kernel's: %+v", in)
+	}
+	if in := decodeInternals(attr(8, []byte{3})); in != nil {
+		t.Errorf("only INET_DIAG_SHUTDOWN: %+v", in)
+	}
+	cut := append(attr(inetDiagCong, []byte("bbr\x00")), 0xff, 0x7f, 7, 0)
+	if in := decodeInternals(cut); in == nil || in.Cong != "bbr" {
+		t.Errorf("a bad length after the algorithm: %+v", in)
+	}
+}
+
+func FuzzDecodeInternals(f *testing.F) {
+	f.Add(append(attr(inetDiagInfo, make([]byte, 232)), attr(inetDiagSkmeminfo, make([]byte, 36))...))
+	f.Add(attr(inetDiagInfo, make([]byte, 104)))
+	f.Add(attr(inetDiagCong, []byte("cubic")))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in := decodeInternals(b)
+		if in == nil {
+			return
+		}
+		if in.HasTCP && (in.TCP.Size < tcpInfoEndTotalRetrans || in.TCP.Size > len(b)) {
+			t.Fatalf("tcp_info of %d bytes from %d", in.TCP.Size, len(b))
+		}
+		if in.HasMem && (in.Mem.Count < 8 || in.Mem.Count > 9) {
+			t.Fatalf("%d memory values", in.Mem.Count)
+		}
+		if !in.TCP.HasBytes() && in.TCP.BytesAcked != 0 {
+			t.Fatalf("bytes_acked %d past the kernel's %d bytes", in.TCP.BytesAcked, in.TCP.Size)
+		}
+	})
+}
