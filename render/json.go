@@ -184,6 +184,9 @@ func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *
 			buf = appendForwardJSON(buf, f)
 		}
 	}
+	if s.Internals != nil {
+		buf = appendInternalsJSON(buf, s.Internals)
+	}
 	buf = append(buf, '}')
 	return buf
 }

@@ -55,6 +55,9 @@ func streamTable(w io.Writer, snap *collector.Snapshot, cols []tableCol, opts Op
 	}
 	for i := range socks {
 		buf = t.appendRow(buf, &socks[i])
+		if in := socks[i].Internals; in != nil && (in.HasTCP || in.HasMem) {
+			buf = appendInternalsLine(buf, in)
+		}
 		if len(buf) >= streamFlushAt {
 			if _, err := w.Write(buf); err != nil {
 				return err

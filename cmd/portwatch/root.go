@@ -29,6 +29,7 @@ type listFlags struct {
 	numeric                bool
 	owner, program         bool
 	extended               bool
+	info                   bool // -i: sockets' internals
 	summary                bool
 	json                   bool
 	noHeader               bool
@@ -205,6 +206,7 @@ func bindListFlags(fl *pflag.FlagSet, f *listFlags) {
 	fl.BoolVarP(&f.owner, "owner", "o", false, "show the owning PID/program (Windows netstat -o)")
 	fl.BoolVarP(&f.program, "program", "p", false, "show the owning PID/program (Linux netstat -p)")
 	fl.BoolVarP(&f.extended, "extended", "e", false, "show user, inode and queues")
+	fl.BoolVarP(&f.info, "info", "i", false, "TCP internals (rtt, cwnd, bytes, retransmits, congestion control) and socket memory (Linux)")
 	fl.BoolVarP(&f.summary, "summary", "s", false, "counts per protocol, family and state (a table, --json or --format csv)")
 	fl.BoolVar(&f.json, "json", false, "JSON output (same as --format json)")
 	fl.Var(&f.format, "format", "output format: table, json or csv")
@@ -264,6 +266,9 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 		reg = r
 	}
 
+	if opts.Info && runtime.GOOS != "linux" {
+		fmt.Fprintf(stderr, "portwatch: -i: socket internals come from Linux's sock_diag; they are not available on %s (the sockets are listed without them)\n", runtime.GOOS)
+	}
 	snap, err := collect(ctx, f.replay, opts)
 	if err != nil {
 		return err
@@ -344,8 +349,11 @@ func (f *listFlags) wantOwners() bool {
 
 // checkContainer checks --container: containers are found from Linux
 // cgroups, and a snapshot file does not say which container a process was
-// in.
+// in. It checks -i too, which a snapshot file does not carry either.
 func (f *listFlags) checkContainer() error {
+	if f.info && f.replay != "" {
+		return usagef("--info conflicts with --replay: internals are read from the kernel, a snapshot file is not read back with them")
+	}
 	switch {
 	case f.container == "":
 	case runtime.GOOS != "linux":
@@ -363,6 +371,7 @@ func (f *listFlags) collectorOptions() collector.Options {
 	opts := collector.Options{
 		Source: collector.Source(f.source.value),
 		Owners: (f.owner || f.program) && !f.summary,
+		Info:   f.info && !f.summary,
 		Filter: collector.Filter{
 			States:     stateFilter(f),
 			Port:       f.port.port,

@@ -190,6 +190,14 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 		}
 	})
 
+	t.Run("-i is not available", func(t *testing.T) {
+		r := wineRun(t, exe, "-ani")
+		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+		if r.code != 0 || len(lines) != 1 || !strings.Contains(lines[0], "not available on windows") || !strings.Contains(r.stdout, "Proto") {
+			t.Errorf("-ani: exit %d, want the table and one line saying internals are not available:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+
 	// A listener held by this Linux process.
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {

@@ -1,0 +1,86 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/portwatch/portwatch/collector"
+)
+
+// internalsSnapshot has a connection with a whole tcp_info, one from an
+// old kernel (4.1's 136 bytes: no segments, delivery rate or bytes sent)
+// with a hostile algorithm name, and a UDP socket with memory alone.
+func internalsSnapshot() *collector.Snapshot {
+	full := collector.TCPInfo{RTT: 52, RTTVar: 26, SndCwnd: 10, SndMSS: 32768, BytesSent: 300000, BytesAcked: 300001,
+		BytesReceived: 70000, SegsIn: 12, SegsOut: 20, Retransmits: 1, TotalRetrans: 3, Lost: 2,
+		DeliveryRate: 150_000_000, PacingRate: 300_000_000, LastDataSent: 4, LastDataRecv: 5, Size: 232}
+	old := collector.TCPInfo{RTT: 1500, RTTVar: 750, SndCwnd: 7, SndMSS: 1448, BytesAcked: 9, BytesReceived: 8,
+		PacingRate: ^uint64(0), Size: 136}
+	mem := collector.MemInfo{RcvBuf: 131072, SndBuf: 16384, WmemQueued: 5, Drops: 1, Count: 9}
+	sock := func(p collector.Proto, local, remote string, st collector.State, in *collector.Internals) collector.Socket {
+		return collector.Socket{Proto: p, Family: collector.FamilyIPv4, Local: netip.MustParseAddrPort(local),
+			Remote: netip.MustParseAddrPort(remote), State: st, UID: -1, Internals: in}
+	}
+	return &collector.Snapshot{Sockets: []collector.Socket{
+		sock(collector.ProtoTCP, "127.0.0.1:40000", "127.0.0.1:8080", collector.StateEstablished,
+			&collector.Internals{TCP: full, HasTCP: true, Cong: "cubic", Mem: mem, HasMem: true}),
+		sock(collector.ProtoTCP, "127.0.0.1:40001", "127.0.0.1:8080", collector.StateEstablished,
+			&collector.Internals{TCP: old, HasTCP: true, Cong: "evil\x1b[2J"}),
+		sock(collector.ProtoUDP, "127.0.0.1:53", "0.0.0.0:0", collector.StateClose,
+			&collector.Internals{Mem: mem, HasMem: true}),
+		sock(collector.ProtoTCP, "127.0.0.1:8080", "0.0.0.0:0", collector.StateListen, nil),
+	}}
+}
+
+// The table gives each socket with internals a second line; JSON gives
+// tcp_info with the fields the kernel sent and mem.
+func TestInternals(t *testing.T) {
+	snap := internalsSnapshot()
+	var buf bytes.Buffer
+	if err := Table(&buf, snap, Options{Numeric: true}); err != nil {
+		t.Fatal(err)
+	}
+	checkTerminalSafe(t, buf.Bytes())
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	want := []string{
+		"  cubic rtt:0.052/0.026ms cwnd:10 mss:32768 sent:300000 acked:300001 rcvd:70000 segs:12/20 retrans:1/3 lost:2 delivery:1.2Gbps pacing:2.4Gbps lastsnd:4ms lastrcv:5ms mem r:0/131072 w:0/16384 f:0 q:5 d:1",
+		"  evil\\x1b[2J rtt:1.500/0.750ms cwnd:7 mss:1448 acked:9 rcvd:8 retrans:0/0 lost:0 lastsnd:0ms lastrcv:0ms",
+		"  mem r:0/131072 w:0/16384 f:0 q:5 d:1",
+	}
+	if len(lines) != 8 || lines[2] != want[0] || lines[4] != want[1] || lines[6] != want[2] {
+		t.Errorf("table:\n%s\nwant the second lines\n%s", buf.String(), strings.Join(want, "\n"))
+	}
+
+	buf.Reset()
+	if err := JSON(&buf, snap, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Sockets []struct {
+			TCPInfo map[string]any `json:"tcp_info"`
+			Mem     map[string]any `json:"mem"`
+		} `json:"sockets"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	s := doc.Sockets
+	if len(s) != 4 || s[0].TCPInfo["bytes_acked"] != 300001.0 || s[0].TCPInfo["rtt_us"] != 52.0 || s[0].TCPInfo["cong"] != "cubic" ||
+		s[0].TCPInfo["pacing_rate"] != 3e8 || s[0].Mem["tx_queued"] != 5.0 || s[0].Mem["drops"] != 1.0 {
+		t.Errorf("the whole tcp_info: %v %v", s[0].TCPInfo, s[0].Mem)
+	}
+	for _, absent := range []string{"bytes_sent", "segs_in", "delivery_rate", "pacing_rate"} {
+		if _, ok := s[1].TCPInfo[absent]; ok {
+			t.Errorf("an old kernel's tcp_info has %s: %v", absent, s[1].TCPInfo)
+		}
+	}
+	if s[1].TCPInfo["cong"] != "evil\x1b[2J" || s[1].Mem != nil {
+		t.Errorf("an old kernel's: %v, mem %v", s[1].TCPInfo, s[1].Mem)
+	}
+	if s[2].TCPInfo != nil || s[2].Mem["rcvbuf"] != 131072.0 || s[3].TCPInfo != nil || s[3].Mem != nil {
+		t.Errorf("UDP %v %v; listener without internals %v %v", s[2].TCPInfo, s[2].Mem, s[3].TCPInfo, s[3].Mem)
+	}
+}
