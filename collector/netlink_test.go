@@ -62,17 +62,6 @@ func (m diagMsg) body() []byte {
 	return b
 }
 
-func appendDiagAddr(b []byte, a netip.Addr) []byte {
-	var raw [16]byte
-	if a.Is4() {
-		v4 := a.As4()
-		copy(raw[:], v4[:])
-	} else {
-		raw = a.As16()
-	}
-	return append(b, raw[:]...)
-}
-
 func (m diagMsg) msg(flags uint16) []byte {
 	return nlMessage(sockDiagByFamily, flags|nlmFMulti, testSeq, m.body())
 }

@@ -1,0 +1,97 @@
+package collector
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// sockDestroy is SOCK_DESTROY, the sock_diag request that ends a socket
+// (the kernel's tcp_abort: the peer gets a reset, the socket's owner an
+// ECONNABORTED).
+const sockDestroy = 21
+
+// nlmFAck asks the kernel to acknowledge a request.
+const nlmFAck = 0x04
+
+// inetDiagNoCookie matches a socket whatever its cookie.
+const inetDiagNoCookie = ^uint32(0)
+
+// Errors of Destroy, for callers to tell the user what to do.
+var (
+	// ErrDestroyPermission: ending other processes' sockets takes
+	// CAP_NET_ADMIN.
+	ErrDestroyPermission = errors.New("ending a socket takes CAP_NET_ADMIN (run as root)")
+	// ErrDestroyUnsupported: the kernel was built without
+	// CONFIG_INET_DIAG_DESTROY, or the system has no way to end a socket.
+	ErrDestroyUnsupported = errors.New("this kernel cannot end sockets (it was built without CONFIG_INET_DIAG_DESTROY)")
+	// ErrDestroyGone: the socket was gone when the request came.
+	ErrDestroyGone = errors.New("the socket is gone already")
+)
+
+// appendDestroyRequest appends to b the SOCK_DESTROY request for the TCP
+// socket s, found by its addresses and ports (any cookie: the kernel looks
+// the socket up by them, so a connection is the one on those four).
+func appendDestroyRequest(b []byte, s *Socket, seq uint32) ([]byte, error) {
+	if s.Proto != ProtoTCP {
+		return b, fmt.Errorf("only TCP sockets can be ended, not %s", s.Proto)
+	}
+	family := uint8(afInet)
+	if s.Family == FamilyIPv6 {
+		family = afInet6
+	}
+	ne := binary.NativeEndian
+	b = ne.AppendUint32(b, uint32(sockDiagRequestLen))
+	b = ne.AppendUint16(b, sockDestroy)
+	b = ne.AppendUint16(b, nlmFRequest|nlmFAck)
+	b = ne.AppendUint32(b, seq)
+	b = ne.AppendUint32(b, 0)
+	b = append(b, family, ipprotoTCP, 0, 0)
+	b = ne.AppendUint32(b, ^uint32(0)) // any state
+	b = binary.BigEndian.AppendUint16(b, s.Local.Port())
+	b = binary.BigEndian.AppendUint16(b, s.Remote.Port())
+	b = appendDiagAddr(b, s.Local.Addr())
+	b = appendDiagAddr(b, s.Remote.Addr())
+	b = ne.AppendUint32(b, 0) // idiag_if
+	b = ne.AppendUint32(b, inetDiagNoCookie)
+	b = ne.AppendUint32(b, inetDiagNoCookie)
+	return b, nil
+}
+
+// appendDiagAddr appends an address as inet_diag_sockid holds it: 16
+// bytes, an IPv4 address in the first four.
+func appendDiagAddr(b []byte, a netip.Addr) []byte {
+	var raw [16]byte
+	if a.Is4() {
+		v4 := a.As4()
+		copy(raw[:], v4[:])
+	} else {
+		raw = a.As16()
+	}
+	return append(b, raw[:]...)
+}
+
+// parseDestroyAck reads the kernel's answer to a SOCK_DESTROY request of
+// sequence number seq: done once it is there, with the errno it carries
+// (0 for success). A message that is not a netlink message is an error.
+func parseDestroyAck(buf []byte, seq uint32) (done bool, errno int32, err error) {
+	ne := binary.NativeEndian
+	for off := 0; off+nlmsgHdrLen <= len(buf); {
+		l := int(ne.Uint32(buf[off:]))
+		if l < nlmsgHdrLen || off+l > len(buf) {
+			return true, 0, fmt.Errorf("netlink answer to SOCK_DESTROY: bad length %d", l)
+		}
+		typ, msgSeq := ne.Uint16(buf[off+4:]), ne.Uint32(buf[off+8:])
+		body := buf[off+nlmsgHdrLen : off+l]
+		off += (l + nlmsgAlign - 1) &^ (nlmsgAlign - 1)
+		if msgSeq != seq || typ != nlmsgError {
+			continue
+		}
+		if len(body) < 4 {
+			return true, 0, errors.New("netlink answer to SOCK_DESTROY: truncated NLMSG_ERROR")
+		}
+		return true, -int32(ne.Uint32(body)), nil
+	}
+	return false, 0, nil
+}
