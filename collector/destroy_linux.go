@@ -83,4 +83,3 @@ func (d *sockDiag) destroy(s *Socket) error {
 		return fmt.Errorf("the kernel refused to end it: %w", errnoError(int64(errno)))
 	}
 }
-
