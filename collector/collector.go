@@ -37,6 +37,9 @@ type Options struct {
 	// tcp_info, the congestion control algorithm and the socket's memory.
 	// Only Linux's netlink source has them; the others warn once.
 	Info bool
+	// Cookies fills Socket.Cookie (Linux netlink only), which Destroy
+	// needs.
+	Cookies bool
 	// Incremental keeps what the owner lookup learned from one Collect to
 	// the next, for callers that collect again and again (watch mode):
 	// each call then reads only the process file descriptors it has not

@@ -128,6 +128,7 @@ func (c *linuxCollector) dumpNetlink(d *sockDiag, warn func(string)) ([]Socket, 
 	if c.opts.Info {
 		d.ext = internalsExt
 	}
+	d.cookies = c.opts.Cookies
 	socks := make([]Socket, 0, netlinkFirstCap)
 	tcpBoth := c.opts.WantProto(ProtoTCP) && c.opts.WantFamily(FamilyIPv4) && c.opts.WantFamily(FamilyIPv6)
 	if tcpBoth {

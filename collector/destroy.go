@@ -15,9 +15,6 @@ const sockDestroy = 21
 // nlmFAck asks the kernel to acknowledge a request.
 const nlmFAck = 0x04
 
-// inetDiagNoCookie matches a socket whatever its cookie.
-const inetDiagNoCookie = ^uint32(0)
-
 // Errors of Destroy, for callers to tell the user what to do.
 var (
 	// ErrDestroyPermission: ending other processes' sockets takes
@@ -28,14 +25,23 @@ var (
 	ErrDestroyUnsupported = errors.New("this kernel cannot end sockets (it was built without CONFIG_INET_DIAG_DESTROY)")
 	// ErrDestroyGone: the socket was gone when the request came.
 	ErrDestroyGone = errors.New("the socket is gone already")
+	// ErrDestroyRefused: the kernel answered EINVAL, as it does for an
+	// MPTCP socket (Go 1.24 and later listen with MPTCP by default).
+	ErrDestroyRefused = errors.New("the kernel refused to end it (EINVAL), as it does for MPTCP sockets, which Go 1.24+ programs listen with; stop it from its program instead")
 )
 
 // appendDestroyRequest appends to b the SOCK_DESTROY request for the TCP
-// socket s, found by its addresses and ports (any cookie: the kernel looks
-// the socket up by them, so a connection is the one on those four).
+// socket s: its addresses and ports, by which the kernel looks it up, and
+// its cookie, which makes the kernel end that socket alone (a connection
+// gone since would otherwise find the listener on its port).
 func appendDestroyRequest(b []byte, s *Socket, seq uint32) ([]byte, error) {
 	if s.Proto != ProtoTCP {
 		return b, fmt.Errorf("only TCP sockets can be ended, not %s", s.Proto)
+	}
+	if s.Cookie == 0 {
+		// Without it the kernel would end whatever answers on those
+		// addresses: the listener, once the connection is gone.
+		return b, errors.New("the socket has no cookie: read it with Options.Cookies from netlink")
 	}
 	family := uint8(afInet)
 	if s.Family == FamilyIPv6 {
@@ -54,8 +60,8 @@ func appendDestroyRequest(b []byte, s *Socket, seq uint32) ([]byte, error) {
 	b = appendDiagAddr(b, s.Local.Addr())
 	b = appendDiagAddr(b, s.Remote.Addr())
 	b = ne.AppendUint32(b, 0) // idiag_if
-	b = ne.AppendUint32(b, inetDiagNoCookie)
-	b = ne.AppendUint32(b, inetDiagNoCookie)
+	b = ne.AppendUint32(b, uint32(s.Cookie))
+	b = ne.AppendUint32(b, uint32(s.Cookie>>32))
 	return b, nil
 }
 

@@ -79,6 +79,8 @@ func (d *sockDiag) destroy(s *Socket) error {
 			return ErrDestroyGone
 		case unix.EOPNOTSUPP:
 			return ErrDestroyUnsupported
+		case unix.EINVAL:
+			return ErrDestroyRefused
 		}
 		return fmt.Errorf("the kernel refused to end it: %w", errnoError(int64(errno)))
 	}

@@ -39,7 +39,7 @@ func TestDestroyLoopback(t *testing.T) {
 
 	local := addrPortOf(t, client.LocalAddr())
 	find := func() *Socket {
-		socks := mustCollect(t, Options{Source: SourceNetlink, Protos: []Proto{ProtoTCP}, Families: []Family{FamilyIPv4},
+		socks := mustCollect(t, Options{Source: SourceNetlink, Cookies: true, Protos: []Proto{ProtoTCP}, Families: []Family{FamilyIPv4},
 			Filter: Filter{States: AllStates, LocalPort: local.Port()}})
 		for i := range socks {
 			if socks[i].Local == local && socks[i].State == StateEstablished {
@@ -69,7 +69,7 @@ func TestDestroyLoopback(t *testing.T) {
 	if errs := Destroy([]Socket{*s}, nil); !errors.Is(errs[0], ErrDestroyGone) {
 		t.Errorf("ending it again: %v, want ErrDestroyGone", errs[0])
 	}
-	udp := Socket{Proto: ProtoUDP, Family: FamilyIPv4, Local: local}
+	udp := Socket{Proto: ProtoUDP, Family: FamilyIPv4, Local: local, Cookie: 1}
 	if errs := Destroy([]Socket{udp}, nil); errs[0] == nil {
 		t.Error("a UDP socket: no error")
 	}

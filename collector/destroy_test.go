@@ -6,10 +6,11 @@ import (
 	"testing"
 )
 
-// The request names the socket by its family, ports and addresses, any
-// state and any cookie; the answer is the NLMSG_ERROR of its sequence.
+// The request names the socket by its family, ports, addresses and
+// cookie, in any state; the answer is the NLMSG_ERROR of its sequence.
 func TestDestroyRequest(t *testing.T) {
-	s := Socket{Proto: ProtoTCP, Family: FamilyIPv6, Local: netip.MustParseAddrPort("[::1]:40000"), Remote: netip.MustParseAddrPort("[::1]:8080")}
+	s := Socket{Proto: ProtoTCP, Family: FamilyIPv6, Local: netip.MustParseAddrPort("[::1]:40000"), Remote: netip.MustParseAddrPort("[::1]:8080"),
+		Cookie: 0x1122334455667788}
 	b, err := appendDestroyRequest(nil, &s, 7)
 	ne := binary.NativeEndian
 	if err != nil || len(b) != sockDiagRequestLen || int(ne.Uint32(b)) != len(b) || ne.Uint16(b[4:]) != sockDestroy ||
@@ -19,11 +20,14 @@ func TestDestroyRequest(t *testing.T) {
 	body := b[nlmsgHdrLen:]
 	if body[0] != afInet6 || body[1] != ipprotoTCP || ne.Uint32(body[4:]) != ^uint32(0) ||
 		binary.BigEndian.Uint16(body[8:]) != 40000 || binary.BigEndian.Uint16(body[10:]) != 8080 ||
-		netip.AddrFrom16([16]byte(body[12:28])) != s.Local.Addr() || ne.Uint32(body[48:]) != inetDiagNoCookie {
+		netip.AddrFrom16([16]byte(body[12:28])) != s.Local.Addr() || ne.Uint32(body[48:]) != 0x55667788 || ne.Uint32(body[52:]) != 0x11223344 {
 		t.Errorf("body % x", body)
 	}
-	if _, err := appendDestroyRequest(nil, &Socket{Proto: ProtoUDP}, 1); err == nil {
+	if _, err := appendDestroyRequest(nil, &Socket{Proto: ProtoUDP, Cookie: 1}, 1); err == nil {
 		t.Error("a UDP socket: no error")
+	}
+	if _, err := appendDestroyRequest(nil, &Socket{Proto: ProtoTCP}, 1); err == nil {
+		t.Error("a socket without its cookie: no error")
 	}
 	for _, c := range []struct {
 		buf   []byte

@@ -70,6 +70,7 @@ const (
 	idmDport  = 6
 	idmSrc    = 8
 	idmDst    = 24
+	idmCookie = 44
 	idmRqueue = 56
 	idmWqueue = 60
 	idmUID    = 64
@@ -368,12 +369,18 @@ func decodeInetDiagMsg(b []byte, p Proto, s *Socket) bool {
 // or whose length is impossible is an error; a socket message whose body is
 // too short, or of an unknown family, is skipped with a warning.
 func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out []Socket, warn func(string)) (_ []Socket, done bool, err error) {
-	return parseSockDiagExt(buf, p, f, seq, filt, false, out, warn)
+	return parseSockDiagExt(buf, p, f, seq, filt, diagExtras{}, out, warn)
 }
 
-// parseSockDiagExt is parseSockDiag that, with internals, also decodes
-// each kept socket's extension attributes into Socket.Internals.
-func parseSockDiagExt(buf []byte, p Proto, f Family, seq uint32, filt *Filter, internals bool, out []Socket, warn func(string)) (_ []Socket, done bool, err error) {
+// diagExtras are what parseSockDiagExt reads beyond parseSockDiag: each
+// kept socket's extension attributes into Socket.Internals, its cookie
+// into Socket.Cookie.
+type diagExtras struct {
+	internals, cookie bool
+}
+
+// parseSockDiagExt is parseSockDiag reading the extras x asks for.
+func parseSockDiagExt(buf []byte, p Proto, f Family, seq uint32, filt *Filter, x diagExtras, out []Socket, warn func(string)) (_ []Socket, done bool, err error) {
 	ne := binary.NativeEndian
 	interrupted := false
 	for off := 0; off < len(buf); {
@@ -416,8 +423,11 @@ func parseSockDiagExt(buf []byte, p Proto, f Family, seq uint32, filt *Filter, i
 				continue
 			}
 			if filt == nil || filt.Match(&s) {
-				if internals {
+				if x.internals {
 					s.Internals = decodeInternals(body[inetDiagMsgLen:])
+				}
+				if x.cookie {
+					s.Cookie = uint64(ne.Uint32(body[idmCookie:])) | uint64(ne.Uint32(body[idmCookie+4:]))<<32
 				}
 				out = append(out, s)
 			}

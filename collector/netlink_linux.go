@@ -62,6 +62,8 @@ type sockDiag struct {
 	// ext is the extension attributes each dump asks for (idiag_ext):
 	// internalsExt with Options.Info, else none.
 	ext uint8
+	// cookies keeps each socket's cookie (Options.Cookies).
+	cookies bool
 }
 
 // growRoom is the spare capacity, in sockets, below which dumpOnce asks
@@ -229,7 +231,7 @@ func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket
 			d.grow = nil
 		}
 		var done bool
-		out, done, err = parseSockDiagExt(d.buf[:n], t.p, t.f, seq, filt, d.ext != 0, out, warn)
+		out, done, err = parseSockDiagExt(d.buf[:n], t.p, t.f, seq, filt, diagExtras{internals: d.ext != 0, cookie: d.cookies}, out, warn)
 		if errors.Is(err, errDumpInterrupted) {
 			interrupted, err = true, nil
 		}

@@ -288,6 +288,10 @@ type Socket struct {
 	Inode  uint64 // Linux socket inode; 0 when the socket has none (TIME_WAIT)
 	RecvQ  uint32 // receive queue bytes (LISTEN: current accept backlog)
 	SendQ  uint32 // send queue bytes (LISTEN: maximum backlog)
+	// Cookie is the kernel's identity of the socket (sock_diag's
+	// idiag_cookie), filled only when asked for (Options.Cookies, Linux
+	// netlink): Destroy needs it to end exactly this socket.
+	Cookie uint64
 	// Netns is the inode of the socket's network namespace when the
 	// collection read namespaces (Options.Namespaces), 0 otherwise.
 	// (Netns, Inode) identifies a socket on the host.

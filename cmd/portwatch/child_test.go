@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +21,9 @@ const childAddrEnv = "PORTWATCH_TEST_ADDR"
 //     (listeners on 127.0.0.1 and ::1, a connection to the first, UDP
 //     bound and connected) and a database's listener on every address of
 //     it (0.0.0.0:6379), says "ready" and lives until its stdin closes.
+//   - "listen": it opens a listener of its own on 127.0.0.1, writes its
+//     address to the file named by childAddrEnv, says "ready" and lives
+//     until its stdin closes.
 //   - "time-wait": it opens a connection on loopback, closes it from the
 //     client side and exits, leaving a TIME_WAIT socket that no process
 //     holds.
@@ -43,6 +47,24 @@ func runChild(role string) {
 	case "netns-load":
 		if err := openNetnsLoad(); err != nil {
 			fmt.Fprintln(os.Stderr, "netns-load helper:", err)
+			os.Exit(1)
+		}
+		fmt.Println("ready")
+	case "listen":
+		// A listener of its own on 127.0.0.1, its port written to the
+		// file in childAddrEnv.
+		// Plain TCP: Go's listeners are MPTCP by default, and the
+		// kernel cannot end an MPTCP listener with SOCK_DESTROY.
+		var lc net.ListenConfig
+		lc.SetMultipathTCP(false)
+		ln, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "listen helper:", err)
+			os.Exit(1)
+		}
+		defer ln.Close()
+		if err := os.WriteFile(os.Getenv(childAddrEnv), []byte(ln.Addr().String()), 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, "listen helper:", err)
 			os.Exit(1)
 		}
 		fmt.Println("ready")
