@@ -26,7 +26,8 @@ const whoExamples = `  portwatch who 8080              everything on port 8080, 
   portwatch who 127.0.0.1:5432    sockets on that address and port
   portwatch who '[::1]:8080' --json
   portwatch who 8080 || start-server   exit status 3 when nothing is on the port
-  sudo portwatch who 80 --netns all --container web   port 80 of one container, and what publishes it`
+  sudo portwatch who 80 --netns all --container web   port 80 of one container, and what publishes it
+  portwatch who 3000 --kill --yes  stop whatever holds port 3000 (SIGTERM)`
 
 // whoQuery is what `portwatch who` was asked about.
 type whoQuery struct {
@@ -38,6 +39,7 @@ type whoQuery struct {
 func newWhoCommand(stdout io.Writer) *cobra.Command {
 	var servicesFile, netns, container string
 	var asJSON bool
+	var kill whoKill
 	cmd := &cobra.Command{
 		Use:   "who PORT[/PROTO] | :PORT | ADDR:PORT",
 		Short: "Show every socket on a port and everything about the processes that own it",
@@ -54,7 +56,13 @@ With --container, only that container's sockets (held by its processes, or
 in its network namespace where the runtime's records give it) and the
 host's listeners published to it.
 
-Exit status: 0 when something is on the port, 3 when nothing is.`,
+--kill[=SIGNAL] then signals the owning processes (TERM unless named),
+after asking on a terminal (--yes for scripts), and reports each PID's
+result; it refuses PID 1 and portwatch itself.
+
+Exit status: 0 when something is on the port (and, with --kill, every
+owner got the signal), 3 when nothing is, 1 when an owner could not be
+signalled.`,
 		Example: whoExamples,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -67,20 +75,60 @@ Exit status: 0 when something is on the port, 3 when nothing is.`,
 			if err != nil {
 				return err
 			}
-			return runWho(cmd.Context(), q, args[0], whoScope{netns, container}, servicesFile, asJSON, stdout, cmd.ErrOrStderr())
+			if err := kill.check(cmd.Flags().Changed("kill"), cmd.ErrOrStderr()); err != nil {
+				return err
+			}
+			return runWho(cmd.Context(), q, args[0], whoScope{netns, container, kill}, servicesFile, asJSON, stdout, cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON output")
 	cmd.Flags().StringVar(&servicesFile, "services", "", "extra service names in /etc/services syntax")
 	bindNetnsFlag(cmd.Flags(), &netns)
 	cmd.Flags().StringVar(&container, "container", "", "only the sockets of this container (name, pod name or id prefix) and the ports published to it (Linux)")
+	cmd.Flags().StringVar(&kill.value, "kill", "", "signal the owning processes (default TERM; KILL, INT, HUP, ...) after asking; refuses PID 1 and portwatch")
+	cmd.Flags().Lookup("kill").NoOptDefVal = "TERM"
+	cmd.Flags().BoolVarP(&kill.yes, "yes", "y", false, "with --kill: do not ask")
 	return cmd
 }
 
+// whoKill is who's --kill: the signal and whether to ask.
+type whoKill struct {
+	value    string // the flag as given; "" for no --kill
+	yes      bool
+	on       bool
+	sigName  string
+	sig      int
+	stdin    io.Reader
+	terminal bool
+}
+
+// check reads --kill (given tells whether it was) and whether a question
+// can be asked: without --yes off a terminal, nothing is signalled.
+func (k *whoKill) check(given bool, stderr io.Writer) error {
+	if !given {
+		if k.yes {
+			return usagef("--yes goes with --kill")
+		}
+		return nil
+	}
+	var err error
+	if k.sigName, k.sig, err = parseKillSignal(k.value); err != nil {
+		return err
+	}
+	k.on, k.stdin = true, os.Stdin
+	k.terminal = bothTerminals(os.Stdin, stderr)
+	if !k.yes && !k.terminal {
+		return usagef("who --kill: no terminal to ask on: give --yes to send %s without asking", k.sigName)
+	}
+	return nil
+}
+
 // whoScope is where who looks: the namespaces (--netns) and the one
-// container (--container), "" for the defaults.
+// container (--container), "" for the defaults; and what it does to the
+// owners (--kill).
 type whoScope struct {
 	netns, container string
+	kill             whoKill
 }
 
 // parseWhoQuery parses PORT, :PORT, ADDR:PORT or [IPv6]:PORT, each
@@ -195,6 +243,13 @@ func runWho(ctx context.Context, q whoQuery, arg string, scope whoScope, service
 			msg = ""
 		}
 		return &findingsError{msg: msg}
+	}
+	if k := scope.kill; k.on {
+		var targets []killTarget
+		for _, p := range who.Processes {
+			targets = append(targets, killTarget{pid: p.PID, name: p.Name})
+		}
+		return killOwners(targets, k.sigName, k.sig, k.yes, k.stdin, k.terminal, stderr)
 	}
 	return nil
 }
