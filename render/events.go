@@ -75,7 +75,8 @@ func EventJSON(w io.Writer, ev *watch.Event, opts Options) error {
 // order and with Table's cell values: addresses as FormatAddr, SERVICE
 // unless opts.Numeric, PID/PROGRAM with opts.Owners, the four Extended
 // columns with opts.Extended. A changed event ends with what changed:
-// "state OLD->NEW" and/or "owners OLD->NEW", owners written like the
+// "state OLD->NEW" and/or "owners OLD->NEW" and/or, with internals,
+// "bytes +SENT/+RECEIVED", owners written like the
 // PID/Program column ("-" for none); the owners change is shown even
 // without opts.Owners, as it is what the event is about.
 //
@@ -149,6 +150,16 @@ func appendEventJSON(b []byte, ev *watch.Event, opts Options) ([]byte, error) {
 			b = appendOwnersJSON(b, ev.Socket.Owners)
 			b = append(b, ']')
 		}
+		if ev.Changed&watch.TrafficChange != 0 {
+			if ev.Changed&(watch.StateChange|watch.OwnerChange) != 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `"bytes":{"sent":`...)
+			b = strconv.AppendUint(b, ev.Sent, 10)
+			b = append(b, `,"received":`...)
+			b = strconv.AppendUint(b, ev.Received, 10)
+			b = append(b, '}')
+		}
 		b = append(b, '}')
 	}
 	return append(b, "}\n"...), nil
@@ -214,6 +225,12 @@ func appendEventText(b []byte, ev *watch.Event, opts Options) ([]byte, error) {
 			b = append(b, "->"...)
 			b = appendOwners(b, &collector.Socket{Owners: s.Owners})
 			b = escapeSpaces(b, start)
+		}
+		if ev.Changed&watch.TrafficChange != 0 {
+			b = append(b, " bytes +"...)
+			b = strconv.AppendUint(b, ev.Sent, 10)
+			b = append(b, "/+"...)
+			b = strconv.AppendUint(b, ev.Received, 10)
 		}
 	}
 	return append(b, '\n'), nil

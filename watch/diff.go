@@ -62,6 +62,10 @@ type Change uint8
 const (
 	StateChange Change = 1 << iota
 	OwnerChange
+	// TrafficChange: the connection's byte counters moved. Only sockets
+	// read with their internals (collector.Options.Info) have them, so
+	// only then is traffic an event.
+	TrafficChange
 )
 
 // Event is one difference between two snapshots.
@@ -77,6 +81,11 @@ type Event struct {
 	// events only); Socket has the new ones.
 	OldState  collector.State
 	OldOwners []collector.Owner
+	// Sent and Received are the bytes the connection sent (acknowledged
+	// by the peer where the kernel does not count bytes sent) and
+	// received since the previous snapshot (TrafficChange only). A
+	// counter that went backwards counts 0: the rate starts again.
+	Sent, Received uint64
 }
 
 // Diff returns the events that turn prev into cur, stamped with time now:
@@ -119,7 +128,36 @@ func Diff(prev, cur []collector.Socket, now time.Time) []Event {
 
 // changed is the Changed event from old to s.
 func changed(old, s *collector.Socket, ch Change, now time.Time) Event {
-	return Event{Kind: Changed, Time: now, Socket: *s, Changed: ch, OldState: old.State, OldOwners: old.Owners}
+	ev := Event{Kind: Changed, Time: now, Socket: *s, Changed: ch, OldState: old.State, OldOwners: old.Owners}
+	if ch&TrafficChange != 0 {
+		oldSent, oldRecv, _ := bytesOf(old)
+		sent, recv, _ := bytesOf(s)
+		ev.Sent, ev.Received = since(oldSent, sent), since(oldRecv, recv)
+	}
+	return ev
+}
+
+// bytesOf returns the byte counters of s's tcp_info: sent (acked where
+// the kernel does not count sent) and received; ok is false when s has
+// none.
+func bytesOf(s *collector.Socket) (sent, recv uint64, ok bool) {
+	in := s.Internals
+	if in == nil || !in.HasTCP || !in.TCP.HasBytes() {
+		return 0, 0, false
+	}
+	sent = in.TCP.BytesAcked
+	if in.TCP.HasBytesSent() {
+		sent = in.TCP.BytesSent
+	}
+	return sent, in.TCP.BytesReceived, true
+}
+
+// since is how far a counter moved from old to cur, 0 when it went back.
+func since(old, cur uint64) uint64 {
+	if cur < old {
+		return 0
+	}
+	return cur - old
 }
 
 // ends is a Key without the inode: namespace, protocol and both ends.
@@ -229,6 +267,11 @@ func compare(a, b *collector.Socket) Change {
 	}
 	if !sameOwners(a.Owners, b.Owners) {
 		ch |= OwnerChange
+	}
+	as, ar, aok := bytesOf(a)
+	bs, br, bok := bytesOf(b)
+	if aok && bok && (as != bs || ar != br) {
+		ch |= TrafficChange
 	}
 	return ch
 }

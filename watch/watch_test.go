@@ -210,3 +210,38 @@ func BenchmarkDiffSteady(b *testing.B) {
 		Diff(prev, cur, t0)
 	}
 }
+
+// withBytes gives s a tcp_info with its byte counters (a 4.19+ kernel's).
+func withBytes(s collector.Socket, sent, recv uint64) collector.Socket {
+	s.Internals = &collector.Internals{HasTCP: true, TCP: collector.TCPInfo{BytesSent: sent, BytesAcked: sent, BytesReceived: recv, Size: 232}}
+	return s
+}
+
+// Counters that moved are a traffic change with their deltas; counters
+// that went back count 0; sockets without internals never change by
+// traffic; an older kernel's counts bytes acknowledged.
+func TestDiffTraffic(t *testing.T) {
+	c := sock("127.0.0.1:40000", "127.0.0.1:80", collector.StateEstablished, 7, 10)
+	now := time.Unix(100, 0)
+	evs := Diff([]collector.Socket{withBytes(c, 100, 50)}, []collector.Socket{withBytes(c, 1100, 60)}, now)
+	if len(evs) != 1 || evs[0].Changed != TrafficChange || evs[0].Sent != 1000 || evs[0].Received != 10 {
+		t.Errorf("moved: %+v", evs)
+	}
+	evs = Diff([]collector.Socket{withBytes(c, 5000, 60)}, []collector.Socket{withBytes(c, 10, 70)}, now)
+	if len(evs) != 1 || evs[0].Sent != 0 || evs[0].Received != 10 {
+		t.Errorf("sent went back: %+v", evs)
+	}
+	if evs := Diff([]collector.Socket{withBytes(c, 1, 1)}, []collector.Socket{withBytes(c, 1, 1)}, now); len(evs) != 0 {
+		t.Errorf("nothing moved: %+v", evs)
+	}
+	if evs := Diff([]collector.Socket{c}, []collector.Socket{withBytes(c, 9, 9)}, now); len(evs) != 0 {
+		t.Errorf("internals only now: %+v", evs)
+	}
+	old := withBytes(c, 0, 0)
+	old.Internals.TCP.Size = 160
+	cur := withBytes(c, 0, 0)
+	cur.Internals.TCP.Size, cur.Internals.TCP.BytesAcked = 160, 300
+	if evs := Diff([]collector.Socket{old}, []collector.Socket{cur}, now); len(evs) != 1 || evs[0].Sent != 300 {
+		t.Errorf("an older kernel's acked bytes: %+v", evs)
+	}
+}

@@ -102,7 +102,7 @@ func TestInfo(t *testing.T) {
 	if r.code != 0 || strings.Count(r.stderr, "netlink sock_diag") != 1 || strings.Contains(r.stdout, "rtt:") {
 		t.Errorf("--source procfs -i: exit %d, want one warning that internals need netlink and none shown:\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for _, args := range [][]string{{"-i", "--replay", "/dev/null"}, {"watch", "-i", "--count", "1"}} {
+	for _, args := range [][]string{{"-i", "--replay", "/dev/null"}} {
 		if r := runCmd(t, exec.Command(binPath, args...)); r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
 			t.Errorf("%v: exit %d, want 2 with one line: %s", args, r.code, r.stderr)
 		}
@@ -110,5 +110,77 @@ func TestInfo(t *testing.T) {
 	r = runCmd(t, exec.Command(binPath, "watch", "--json", "-i", "-tan", "--port", strconv.Itoa(port), "--count", "1"))
 	if r.code != 0 || strings.Count(r.stdout, `"tcp_info":{`) != 3 {
 		t.Errorf("watch --json -i: exit %d, want 3 events with tcp_info:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestWatchInfoBytes: watch --json --info reports the bytes a connection
+// moves between refreshes as changed events whose deltas add up to what
+// was sent after the first refresh, on both ends.
+func TestWatchInfoBytes(t *testing.T) {
+	const moved = 123_456
+	p := newClosePair(t)
+	client, server := p.client, p.server
+	port, clientPort := strconv.Itoa(p.port), p.local
+
+	cmd := exec.Command(binPath, "watch", "--json", "-i", "-tan", "--port", port, "--interval", "100ms", "--count", "12")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	dec := json.NewDecoder(stdout)
+	type event struct {
+		Event  string `json:"event"`
+		Socket struct {
+			LocalPort int `json:"local_port"`
+		} `json:"socket"`
+		Changes struct {
+			Bytes *struct {
+				Sent     uint64 `json:"sent"`
+				Received uint64 `json:"received"`
+			} `json:"bytes"`
+		} `json:"changes"`
+	}
+	for added := 0; added < 3; {
+		var ev event
+		if err := dec.Decode(&ev); err != nil {
+			t.Fatalf("the first refresh's events: %v", err)
+		}
+		if ev.Event == "added" {
+			added++
+		}
+	}
+	go func() {
+		client.Write(make([]byte, moved))
+	}()
+	buf := make([]byte, 64<<10)
+	for got := 0; got < moved; {
+		n, err := server.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += n
+	}
+	var sent, received uint64
+	for {
+		var ev event
+		if err := dec.Decode(&ev); err != nil {
+			break
+		}
+		if ev.Event != "changed" || ev.Changes.Bytes == nil {
+			continue
+		}
+		switch ev.Socket.LocalPort {
+		case clientPort:
+			sent += ev.Changes.Bytes.Sent
+		default:
+			received += ev.Changes.Bytes.Received
+		}
+	}
+	if sent != moved || received != moved {
+		t.Errorf("deltas: the client sent %d, the server received %d; want %d each", sent, received, moved)
 	}
 }

@@ -85,8 +85,8 @@ func runWatch(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error
 		return usagef("watch mode writes a table or JSON events, not --format csv")
 	case f.summary:
 		return usagef("--summary cannot be combined with watch mode")
-	case f.info && f.format.value != "json":
-		return usagef("watch --info streams internals as JSON events (watch --json --info); the live view does not show them")
+	case f.info && f.format.value == "table" && isTerminal(stdout):
+		return usagef("watch --info streams the bytes each connection moves as events (watch --info | cat, or --json); the live view does not show them yet")
 	case f.continuous.d != 0 && f.interval.d != 0 && f.continuous.d != f.interval.d:
 		return usagef("-c %v and --interval %v disagree: give one of them", f.continuous.d, f.interval.d)
 	case f.count < 0:
