@@ -186,7 +186,7 @@ func TestTinyBench(t *testing.T) {
 	if s.Before != want || s.After != want {
 		t.Errorf("load before timing: %s; after: %s; want %s", s.Before, s.After, want)
 	}
-	names := []string{"table without owners", "table with owners", "owner of one port", "who owns one port", "JSON", "every namespace"}
+	names := []string{"table without owners", "table with owners", "owner of one port", "who owns one port", "JSON", "TCP internals", "every namespace"}
 	if len(s.Scenarios) != len(names) {
 		t.Fatalf("%d scenarios, want %d", len(s.Scenarios), len(names))
 	}

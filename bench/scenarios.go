@@ -88,6 +88,11 @@ func scenarios(portwatch string, tools map[string]string, port int) []scenario {
 			Note:     "ss has no JSON output: compared with its plain table",
 			Commands: []command{pw("-tan", "--json"), tool("ss", "-tan")},
 		},
+		{
+			Name:     "TCP internals",
+			Note:     "tcp_info, congestion control and socket memory of every socket, on a second line",
+			Commands: []command{pw("-tani"), tool("ss", "-tani")},
+		},
 	}
 }
 
