@@ -197,11 +197,20 @@ const (
 // attribute whose length is impossible ends the walk: what came before it
 // is kept.
 func decodeInternals(attrs []byte) *Internals {
+	var in Internals
+	if !decodeInternalsInto(attrs, &in) {
+		return nil
+	}
+	return &in
+}
+
+// decodeInternalsInto is decodeInternals into in, which it sets whole;
+// it reports whether any of the attributes was there.
+func decodeInternalsInto(attrs []byte, into *Internals) bool {
+	*into = Internals{}
 	var in *Internals
 	get := func() *Internals {
-		if in == nil {
-			in = &Internals{}
-		}
+		in = into
 		return in
 	}
 	ne := binary.NativeEndian
@@ -232,5 +241,5 @@ func decodeInternals(attrs []byte) *Internals {
 		}
 		attrs = attrs[min((l+3)&^3, len(attrs)):]
 	}
-	return in
+	return in != nil
 }

@@ -377,12 +377,24 @@ func parseSockDiag(buf []byte, p Proto, f Family, seq uint32, filt *Filter, out 
 // into Socket.Cookie.
 type diagExtras struct {
 	internals, cookie bool
+	// slab holds internals allocated ahead and not yet given to a
+	// socket, kept from datagram to datagram; nil: allocate each.
+	slab *[]Internals
 }
+
+// internalsSlab is how many sockets' internals parseSockDiagExt allocates
+// at once.
+const internalsSlab = 256
 
 // parseSockDiagExt is parseSockDiag reading the extras x asks for.
 func parseSockDiagExt(buf []byte, p Proto, f Family, seq uint32, filt *Filter, x diagExtras, out []Socket, warn func(string)) (_ []Socket, done bool, err error) {
 	ne := binary.NativeEndian
 	interrupted := false
+	var local []Internals
+	slab := x.slab
+	if slab == nil {
+		slab = &local
+	}
 	for off := 0; off < len(buf); {
 		at := off
 		rest := len(buf) - off
@@ -424,7 +436,13 @@ func parseSockDiagExt(buf []byte, p Proto, f Family, seq uint32, filt *Filter, x
 			}
 			if filt == nil || filt.Match(&s) {
 				if x.internals {
-					s.Internals = decodeInternals(body[inetDiagMsgLen:])
+					// One allocation for the internals of many sockets.
+					if len(*slab) == 0 {
+						*slab = make([]Internals, internalsSlab)
+					}
+					if decodeInternalsInto(body[inetDiagMsgLen:], &(*slab)[0]) {
+						s.Internals, *slab = &(*slab)[0], (*slab)[1:]
+					}
 				}
 				if x.cookie {
 					s.Cookie = uint64(ne.Uint32(body[idmCookie:])) | uint64(ne.Uint32(body[idmCookie+4:]))<<32

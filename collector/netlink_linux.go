@@ -64,6 +64,8 @@ type sockDiag struct {
 	ext uint8
 	// cookies keeps each socket's cookie (Options.Cookies).
 	cookies bool
+	// slab is the internals allocated ahead for the sockets to come.
+	slab []Internals
 }
 
 // growRoom is the spare capacity, in sockets, below which dumpOnce asks
@@ -231,7 +233,7 @@ func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket
 			d.grow = nil
 		}
 		var done bool
-		out, done, err = parseSockDiagExt(d.buf[:n], t.p, t.f, seq, filt, diagExtras{internals: d.ext != 0, cookie: d.cookies}, out, warn)
+		out, done, err = parseSockDiagExt(d.buf[:n], t.p, t.f, seq, filt, diagExtras{internals: d.ext != 0, cookie: d.cookies, slab: &d.slab}, out, warn)
 		if errors.Is(err, errDumpInterrupted) {
 			interrupted, err = true, nil
 		}
