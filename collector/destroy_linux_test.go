@@ -3,19 +3,18 @@ package collector
 import (
 	"errors"
 	"net"
-	"os"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/portwatch/portwatch/internal/testenv"
 )
 
 // Ending a real loopback connection: the kernel acknowledges, the client
 // end's next read fails (aborted), the server end gets a reset, the
 // socket is gone from the next dump, and ending it again says it is gone.
 func TestDestroyLoopback(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("ending a socket takes CAP_NET_ADMIN; run as root")
-	}
+	testenv.NeedRoot(t, "end a socket (CAP_NET_ADMIN)")
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
