@@ -16,10 +16,17 @@ import (
 // binary execs a build for the CPU, passt.avx2).
 const Pasta = "pasta"
 
+// PastaComm reports whether a process named comm may be pasta: the
+// binary runs as pasta, passt or a build for the CPU (passt.avx2);
+// PastaProcess tells from its argv[0].
+func PastaComm(comm string) bool {
+	return comm == Pasta || strings.HasPrefix(comm, "passt")
+}
+
 // PastaProcess reports whether a process named comm whose argv[0] is arg0
 // is pasta.
 func PastaProcess(comm, arg0 string) bool {
-	return (comm == "pasta" || strings.HasPrefix(comm, "passt")) && filepath.Base(arg0) == Pasta
+	return PastaComm(comm) && filepath.Base(arg0) == Pasta
 }
 
 // pastaValueFlags are pasta's options that take a value, so that the

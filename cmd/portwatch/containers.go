@@ -199,7 +199,7 @@ func proxyForwards(socks []collector.Socket, namer *containers.Namer) []containe
 			continue
 		}
 		for _, o := range socks[i].Owners {
-			proxy, pasta := o.Process == containers.DockerProxy, o.Process == containers.Pasta || strings.HasPrefix(o.Process, "passt")
+			proxy, pasta := o.Process == containers.DockerProxy, containers.PastaComm(o.Process)
 			if !proxy && !pasta || seen[o.PID] {
 				continue
 			}

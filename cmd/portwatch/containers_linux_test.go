@@ -47,9 +47,7 @@ func fakeContainerCgroup(t *testing.T, prefix, state string) (cgroupDir, id stri
 	if _, err := os.Stat(state); !errors.Is(err, fs.ErrNotExist) {
 		t.Skipf("this machine has container state in %s: the test does not write beside it", state)
 	}
-	b := make([]byte, 32)
-	rand.Read(b)
-	id = hex.EncodeToString(b)
+	id = randomContainerID()
 
 	slice := filepath.Join(root, "portwatch-test-"+strconv.Itoa(os.Getpid())+".slice")
 	cgroupDir = filepath.Join(slice, prefix+id+".scope")
@@ -236,4 +234,11 @@ func checkWhoContainer(t *testing.T, port, name string, ino uint64, pid int, arg
 	if r.code != 3 || !strings.Contains(r.stderr, "nothing of container no-such-container is on port "+port) {
 		t.Errorf("who %s --container no-such-container: exit %d, %q; want 3 saying nothing of it is there", port, r.code, r.stderr)
 	}
+}
+
+// randomContainerID is a new container id: 64 random hex digits.
+func randomContainerID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -60,18 +60,15 @@ func killRefusal(pid int) string {
 }
 
 // killOwners signals targets with the signal sig (its name for messages),
-// after asking on a terminal unless yes; it reports each PID's result on
-// out and returns the error the command ends with: nil when every target
-// got the signal.
-func killOwners(targets []killTarget, sigName string, sig int, yes bool, in io.Reader, terminal bool, out io.Writer) error {
+// after asking on in unless yes (the caller has checked that there is a
+// terminal to ask on); it reports each PID's result on out and returns
+// the error the command ends with: nil when every target got the signal.
+func killOwners(targets []killTarget, sigName string, sig int, yes bool, in io.Reader, out io.Writer) error {
 	if len(targets) == 0 {
 		return failf("no owning process to signal: the owners are hidden (run as root to see them) or the sockets have none")
 	}
 	slices.SortFunc(targets, func(a, b killTarget) int { return a.pid - b.pid })
 	if !yes {
-		if !terminal {
-			return usagef("who --kill: no terminal to ask on: give --yes to send %s without asking", sigName)
-		}
 		list := make([]string, len(targets))
 		for i, t := range targets {
 			list[i] = strconv.Itoa(t.pid) + " " + render.Sanitize(t.name)

@@ -24,11 +24,11 @@ func TestParseKillSignal(t *testing.T) {
 // refused and the command fails; nothing is asked or sent.
 func TestKillRefuses(t *testing.T) {
 	var out bytes.Buffer
-	err := killOwners([]killTarget{{os.Getpid(), "portwatch"}, {1, "init"}}, "SIGKILL", 9, true, nil, false, &out)
+	err := killOwners([]killTarget{{os.Getpid(), "portwatch"}, {1, "init"}}, "SIGKILL", 9, true, nil, &out)
 	if err == nil || !strings.Contains(out.String(), "PID 1 (init): refused") || !strings.Contains(out.String(), "it is portwatch itself") {
 		t.Errorf("err %v, output:\n%s", err, out.String())
 	}
-	if err := killOwners(nil, "SIGTERM", 15, true, nil, false, &out); err == nil {
+	if err := killOwners(nil, "SIGTERM", 15, true, nil, &out); err == nil {
 		t.Error("no owners: no error")
 	}
 }

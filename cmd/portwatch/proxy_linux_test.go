@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,9 +72,7 @@ func newDockerID(t *testing.T) string {
 	if _, err := os.Stat("/var/lib/docker"); !errors.Is(err, fs.ErrNotExist) {
 		t.Skip("this machine has docker state in /var/lib/docker: the test does not write beside it")
 	}
-	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+	return randomContainerID()
 }
 
 // TestDockerProxyContainer: docker-proxy's container address is one a

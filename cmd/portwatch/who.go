@@ -93,13 +93,12 @@ signalled.`,
 
 // whoKill is who's --kill: the signal and whether to ask.
 type whoKill struct {
-	value    string // the flag as given; "" for no --kill
-	yes      bool
-	on       bool
-	sigName  string
-	sig      int
-	stdin    io.Reader
-	terminal bool
+	value   string // the flag as given; "" for no --kill
+	yes     bool
+	on      bool
+	sigName string
+	sig     int
+	stdin   io.Reader
 }
 
 // check reads --kill (given tells whether it was) and whether a question
@@ -116,8 +115,7 @@ func (k *whoKill) check(given bool, stderr io.Writer) error {
 		return err
 	}
 	k.on, k.stdin = true, os.Stdin
-	k.terminal = bothTerminals(os.Stdin, stderr)
-	if !k.yes && !k.terminal {
+	if !k.yes && !bothTerminals(os.Stdin, stderr) {
 		return usagef("who --kill: no terminal to ask on: give --yes to send %s without asking", k.sigName)
 	}
 	return nil
@@ -249,7 +247,7 @@ func runWho(ctx context.Context, q whoQuery, arg string, scope whoScope, service
 		for _, p := range who.Processes {
 			targets = append(targets, killTarget{pid: p.PID, name: p.Name})
 		}
-		return killOwners(targets, k.sigName, k.sig, k.yes, k.stdin, k.terminal, stderr)
+		return killOwners(targets, k.sigName, k.sig, k.yes, k.stdin, stderr)
 	}
 	return nil
 }
