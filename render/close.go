@@ -26,15 +26,7 @@ func ClosedText(w io.Writer, snap *collector.Snapshot, errs []error, opts Option
 		default:
 			b = append(b, "failed  "...)
 		}
-		b = append(b, s.Proto.String()...)
-		b = append(b, ' ')
-		b = append(b, FormatAddr(s.Local)...)
-		b = append(b, " -> "...)
-		b = append(b, FormatAddr(s.Remote)...)
-		if len(s.Owners) > 0 {
-			b = append(b, "  "...)
-			b = appendOwners(b, s)
-		}
+		b = appendConnection(b, s)
 		if err != nil && !isGone(err) {
 			b = append(b, ": "...)
 			b = appendSanitized(b, err.Error())
@@ -43,6 +35,27 @@ func ClosedText(w io.Writer, snap *collector.Snapshot, errs []error, opts Option
 	}
 	_, err := w.Write(b)
 	return err
+}
+
+// ConnectionText is one line naming the connection s: its protocol,
+// local -> remote and its owners when it has some, sanitized, as close
+// prints it.
+func ConnectionText(s *collector.Socket) string {
+	return string(appendConnection(nil, s))
+}
+
+// appendConnection appends ConnectionText(s).
+func appendConnection(b []byte, s *collector.Socket) []byte {
+	b = append(b, s.Proto.String()...)
+	b = append(b, ' ')
+	b = append(b, FormatAddr(s.Local)...)
+	b = append(b, " -> "...)
+	b = append(b, FormatAddr(s.Remote)...)
+	if len(s.Owners) > 0 {
+		b = append(b, "  "...)
+		b = appendOwners(b, s)
+	}
+	return b
 }
 
 // ClosedJSON writes the outcome of ending snap's sockets as one object:

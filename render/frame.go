@@ -53,6 +53,39 @@ type FrameOptions struct {
 	Help bool
 	// Editing shows the filter prompt with a cursor ("/" Filter "_").
 	Editing bool
+	// Rates adds the Send/s and Recv/s columns after State: each row's
+	// watch.Row rates, "-" where they are not known.
+	Rates bool
+	// Processes shows one line per owning process instead of the sockets
+	// (watch.ProcessRates of the matching rows): PID/Program, Sockets,
+	// Send/s and Recv/s, the busiest first.
+	Processes bool
+	// Cursor is the index, among the lines shown in their order, of the
+	// selected one, marked ">" after the mark (and in reverse video with
+	// Color). WatchFrame clamps it and scrolls to keep it on screen; see
+	// Frame.Cursor.
+	Cursor int
+	// Select, when set, puts the cursor on the line it names if that line
+	// is shown, whatever Cursor says: it keeps the selection on the same
+	// socket or process across refreshes that reorder the lines.
+	Select Selection
+	// Message, when not empty, takes the second line: a question waiting
+	// for its answer or the result of one.
+	Message string
+	// Asking shows the keys of a question (y, or any other key for no) on
+	// the key line.
+	Asking bool
+}
+
+// Selection names one line of the live view across refreshes.
+type Selection struct {
+	// Set reports that the selection names a line.
+	Set bool
+	// Key is the selected socket's identity, in the sockets view.
+	Key watch.Key
+	// PID and Process are the selected owner, in the process view.
+	PID     int
+	Process string
 }
 
 // Frame is one drawn screen.
@@ -70,6 +103,15 @@ type Frame struct {
 	// Page is the number of rows the screen has room for: Height-4, and
 	// 0 when Height < 4.
 	Page int
+	// Cursor is the selected line's index among the Shown ones (0 when
+	// there is none), and Selected names it (Set false when nothing is
+	// shown). Row is the index in rows of the selected socket, -1 in the
+	// process view or when none is; Process is the selected process's
+	// line in the process view.
+	Cursor   int
+	Selected Selection
+	Row      int
+	Process  watch.ProcessRate
 }
 
 // SGR codes of the live view.
@@ -110,8 +152,11 @@ const frameChrome = 4
 // are kept in that order.
 //
 // Each row starts with its mark's symbol (watch.Mark.Symbol: "+", "-",
-// "~" or " ") and a space, then Table's columns for opts.Options, with
-// Table's titles and cell values. A changed row shows its new state and
+// "~" or " ") and a space, or ">" on the selected row (also drawn in
+// reverse video with Color), then Table's columns for opts.Options, with
+// Table's titles and cell values, and with Rates the Send/s and Recv/s
+// columns after State. The process view (Processes) shows instead one
+// line per owner of the matching rows, as watch.ProcessRates orders them. A changed row shows its new state and
 // owners. Column widths are measured over every matching row, not only the
 // shown ones, so they do not change while scrolling. When the columns are
 // wider than Width, they give way in this order: the PID/Program column
@@ -135,8 +180,51 @@ func WatchFrame(rows []watch.Row, opts FrameOptions, now time.Time) Frame {
 
 	f := frameWriter{opts: opts, width: width}
 	idx := matchRows(rows, newRowFilter(opts.Filter), opts.ListeningOnly, opts.Services)
-	fr := Frame{Shown: len(idx), Page: page}
-	fr.Scroll = min(max(opts.Scroll, 0), max(0, len(idx)-page))
+	sortKey, sortOK := parseSortKey(opts.Sort)
+	if !sortOK {
+		sortKey = sortDefault
+	}
+	var procs []watch.ProcessRate
+	shown := len(idx)
+	if opts.Processes {
+		procs = watch.ProcessRates(rows, idx)
+		shown = len(procs)
+	} else if sortKey != sortDefault && len(idx) > 0 && !opts.Help {
+		sortRows(rows, idx, sortKey, opts.Services)
+	}
+	fr := Frame{Shown: shown, Page: page, Row: -1}
+	fr.Cursor = min(max(opts.Cursor, 0), max(0, shown-1))
+	moved := false
+	if opts.Select.Set {
+		if i := selectionIndex(rows, idx, procs, opts.Processes, opts.Select); i >= 0 {
+			fr.Cursor, moved = i, true
+		}
+	}
+	fr.Scroll = min(max(opts.Scroll, 0), max(0, shown-page))
+	if page > 0 {
+		// The screen follows a selection that moved; otherwise the cursor
+		// stays on the screen Scroll shows.
+		if fr.Cursor < fr.Scroll || fr.Cursor >= fr.Scroll+page {
+			switch {
+			case moved && fr.Cursor < fr.Scroll:
+				fr.Scroll = fr.Cursor
+			case moved:
+				fr.Scroll = fr.Cursor - page + 1
+			default:
+				fr.Cursor = min(max(fr.Cursor, fr.Scroll), fr.Scroll+page-1, max(0, shown-1))
+			}
+		}
+	}
+	switch {
+	case shown == 0:
+	case opts.Processes:
+		p := procs[fr.Cursor]
+		fr.Process = p
+		fr.Selected = Selection{Set: true, PID: p.PID, Process: p.Process}
+	default:
+		fr.Row = idx[fr.Cursor]
+		fr.Selected = Selection{Set: true, Key: watch.KeyOf(&rows[fr.Row].Socket)}
+	}
 	if height == 0 {
 		return fr
 	}
@@ -145,20 +233,22 @@ func WatchFrame(rows []watch.Row, opts FrameOptions, now time.Time) Frame {
 		return fr
 	}
 
-	sortKey, sortOK := parseSortKey(opts.Sort)
-	if !sortOK {
-		sortKey = sortDefault
-	}
-	showRows := !opts.Help && page > 0 && len(idx) > 0
-	if showRows && sortKey != sortDefault {
-		sortRows(rows, idx, sortKey, opts.Services)
-	}
-
 	status := f.statusLine(rows, idx, now)
 	keys := f.keyLine()
 	var table *frameTable
+	var ptable *processTable
 	if !opts.Help && height >= 3 {
-		table = newFrameTable(rows, idx, opts.Options, width)
+		if opts.Processes {
+			ptable = newProcessTable(procs, width)
+		} else {
+			table = newFrameTable(rows, idx, opts.Options, opts.Rates, width)
+		}
+	}
+	header := func() []byte {
+		if ptable != nil {
+			return ptable.appendHeader(nil)
+		}
+		return table.appendHeader(nil)
 	}
 
 	f.lines = make([]string, 0, height)
@@ -184,7 +274,7 @@ func WatchFrame(rows []watch.Row, opts FrameOptions, now time.Time) Frame {
 		case opts.Help:
 			f.addHelp(1)
 		default:
-			f.addStyled(table.appendHeader(nil), sgrBold)
+			f.addStyled(header(), sgrBold)
 		}
 		f.addLine(keys, false)
 	default:
@@ -193,23 +283,52 @@ func WatchFrame(rows []watch.Row, opts FrameOptions, now time.Time) Frame {
 			f.addHelp(height - 2)
 		} else {
 			f.addPrompt(fr, sortKey, sortOK)
-			f.addStyled(table.appendHeader(nil), sgrBold)
+			f.addStyled(header(), sgrBold)
 			var b []byte
 			for i := range page {
 				j := fr.Scroll + i
-				if j >= len(idx) {
+				if j >= shown {
 					f.lines = append(f.lines, "")
 					continue
 				}
-				r := &rows[idx[j]]
-				b = table.appendRow(b[:0], r.Mark.Symbol(), &r.Socket)
-				f.addStyled(b, markColor(r.Mark))
+				selected := j == fr.Cursor
+				sgr := ""
+				if ptable != nil {
+					b = ptable.appendRow(b[:0], &procs[j], selected)
+				} else {
+					r := &rows[idx[j]]
+					b = table.appendRow(b[:0], r, selected)
+					sgr = markColor(r.Mark)
+				}
+				if selected {
+					sgr += sgrReverse
+				}
+				f.addStyled(b, sgr)
 			}
 		}
 		f.addLine(keys, false)
 	}
 	fr.Text = strings.Join(f.lines, "\n")
 	return fr
+}
+
+// selectionIndex is the index among the shown lines of the one sel names,
+// -1 when it is not shown.
+func selectionIndex(rows []watch.Row, idx []int, procs []watch.ProcessRate, processes bool, sel Selection) int {
+	if processes {
+		for i, p := range procs {
+			if p.PID == sel.PID && p.Process == sel.Process {
+				return i
+			}
+		}
+		return -1
+	}
+	for j, i := range idx {
+		if watch.KeyOf(&rows[i].Socket) == sel.Key {
+			return j
+		}
+	}
+	return -1
 }
 
 // markColor is the SGR colour of a row with mark m, "" for none.

@@ -102,6 +102,11 @@ func (f *frameWriter) statusLine(rows []watch.Row, idx []int, now time.Time) []b
 func (f *frameWriter) addPrompt(fr Frame, key sortKey, keyOK bool) {
 	o := &f.opts
 	var b []byte
+	if o.Message != "" && !o.Editing {
+		b = appendSanitized(b, o.Message)
+		f.addStyled(b, sgrBold)
+		return
+	}
 	if o.Editing || o.Filter != "" {
 		b = append(b, '/')
 		b = appendSanitized(b, o.Filter)
@@ -119,7 +124,7 @@ func (f *frameWriter) addPrompt(fr Frame, key sortKey, keyOK bool) {
 			b = append(b, "  "...)
 		}
 	}
-	if keyOK && key != sortDefault {
+	if keyOK && key != sortDefault && !o.Processes {
 		sep()
 		b = append(b, "sort: "...)
 		b = append(b, strings.ToLower(strings.TrimSpace(o.Sort))...)
@@ -128,12 +133,22 @@ func (f *frameWriter) addPrompt(fr Frame, key sortKey, keyOK bool) {
 		sep()
 		b = append(b, "listening only"...)
 	}
+	if o.Rates && !o.Processes {
+		sep()
+		b = append(b, "rates"...)
+	}
 	sep()
+	what := "rows"
+	if o.Processes {
+		what = "processes"
+	}
 	if fr.Shown == 0 {
-		b = append(b, "no rows"...)
+		b = append(b, "no "...)
+		b = append(b, what...)
 	} else {
 		last := min(fr.Scroll+fr.Page, fr.Shown)
-		b = append(b, "rows "...)
+		b = append(b, what...)
+		b = append(b, ' ')
 		if last > fr.Scroll {
 			b = strconv.AppendInt(b, int64(fr.Scroll+1), 10)
 			b = append(b, '-')
@@ -152,10 +167,20 @@ func (f *frameWriter) keyLine() []byte {
 		return []byte("? close help  q quit")
 	case f.opts.Editing:
 		return []byte("type to filter  Enter keep  Esc clear")
-	case f.opts.Paused:
-		return []byte("q quit  space resume  s sort  / filter  l listening  o owners  ? help")
+	case f.opts.Asking:
+		return []byte("y yes  any other key: no")
 	}
-	return []byte("q quit  space pause  s sort  / filter  l listening  o owners  ? help")
+	b := []byte("q quit  space pause  s sort  / filter  l listening  o owners  b rates  P processes  k close  K kill  ? help")
+	if f.opts.Paused {
+		b = []byte("q quit  space resume  s sort  / filter  l listening  o owners  b rates  P processes  k close  K kill  ? help")
+	}
+	if f.opts.Processes {
+		b = []byte("q quit  space pause  / filter  l listening  P sockets  K kill  ? help")
+		if f.opts.Paused {
+			b = []byte("q quit  space resume  / filter  l listening  P sockets  K kill  ? help")
+		}
+	}
+	return b
 }
 
 // helpLines is the help screen; a line starting with a mark symbol is drawn
@@ -166,11 +191,15 @@ var helpLines = []string{
 	"  space            pause / resume refreshing",
 	"  s                sort by the next column",
 	"  /                filter: type words, Enter keeps the filter, Esc clears it",
-	"  Up, Down         scroll one row",
-	"  PgUp, PgDn       scroll one page",
+	"  Up, Down         select the row above / below",
+	"  PgUp, PgDn       one page up / down",
 	"  Home, End        first / last row",
 	"  l                listening sockets only, on / off",
 	"  o                PID/Program column on / off",
+	"  b                Send/s and Recv/s columns on / off (tcp_info counters)",
+	"  P                processes: sockets and rates per owner, busiest first",
+	"  k                close the selected TCP connection (asks first)",
+	"  K                send SIGTERM to the selected row's owner (asks first)",
 	"  ?                this help on / off",
 	"",
 	"Marks",

@@ -2,8 +2,8 @@ package render
 
 import (
 	"slices"
+	"strconv"
 
-	"github.com/portwatch/portwatch/collector"
 	"github.com/portwatch/portwatch/watch"
 )
 
@@ -16,6 +16,12 @@ const markWidth = 2
 // frameTable lays out the columns of the rows of a frame.
 type frameTable struct {
 	t tableStreamer // cols, widths (per position in cols) and cell values
+}
+
+// withRates inserts the rate columns after the State column.
+func withRates(cols []tableCol) []tableCol {
+	at := slices.Index(cols, colState) + 1
+	return slices.Insert(cols, at, colSendRate, colRecvRate)
 }
 
 // Widths the columns shrink to when the frame is too narrow (see
@@ -33,10 +39,14 @@ const (
 
 // newFrameTable measures the matching rows idx and fits the columns into
 // width cells.
-func newFrameTable(rows []watch.Row, idx []int, opts Options, width int) *frameTable {
+func newFrameTable(rows []watch.Row, idx []int, opts Options, rates bool, width int) *frameTable {
+	cols := tableColumns(opts)
+	if rates {
+		cols = withRates(cols)
+	}
 	ft := &frameTable{
 		t: tableStreamer{
-			cols:    tableColumns(opts),
+			cols:    cols,
 			numeric: opts.Numeric,
 			svc:     opts.Services,
 			users:   newUserNames(opts.UserName),
@@ -48,8 +58,14 @@ func newFrameTable(rows []watch.Row, idx []int, opts Options, width int) *frameT
 	for j, c := range t.cols {
 		t.widths[j] = len(c.title())
 	}
+	send, recv := slices.Index(cols, colSendRate), slices.Index(cols, colRecvRate)
 	for _, i := range idx {
-		t.measure(&rows[i].Socket)
+		r := &rows[i]
+		t.measure(&r.Socket)
+		if rates {
+			t.widths[send] = max(t.widths[send], len(appendRate(t.scratch[:0], r.Rates, r.SendRate)))
+			t.widths[recv] = max(t.widths[recv], len(appendRate(t.scratch[:0], r.Rates, r.RecvRate)))
+		}
 	}
 	ft.fit(width)
 	return ft
@@ -144,14 +160,27 @@ func (ft *frameTable) appendHeader(b []byte) []byte {
 	return b
 }
 
-// appendRow appends the line of socket s with mark symbol mark.
-func (ft *frameTable) appendRow(b []byte, mark string, s *collector.Socket) []byte {
-	b = append(b, mark...)
-	b = append(b, ' ')
+// appendRow appends the line of row r, with '>' after its mark when it is
+// the selected one.
+func (ft *frameTable) appendRow(b []byte, r *watch.Row, selected bool) []byte {
+	b = append(b, r.Mark.Symbol()...)
+	if selected {
+		b = append(b, '>')
+	} else {
+		b = append(b, ' ')
+	}
 	t := &ft.t
+	s := &r.Socket
 	last := len(t.cols) - 1
 	for j, c := range t.cols {
-		t.scratch = t.appendCell(t.scratch[:0], s, c)
+		switch c {
+		case colSendRate:
+			t.scratch = appendRate(t.scratch[:0], r.Rates, r.SendRate)
+		case colRecvRate:
+			t.scratch = appendRate(t.scratch[:0], r.Rates, r.RecvRate)
+		default:
+			t.scratch = t.appendCell(t.scratch[:0], s, c)
+		}
 		b = ft.appendCell(b, t.scratch, j, j == last, c == colLocal || c == colRemote)
 	}
 	return b
@@ -180,4 +209,28 @@ func (ft *frameTable) appendCell(b, cell []byte, j int, last, keepEnd bool) []by
 		b = append(b, columnGap...)
 	}
 	return b
+}
+
+// appendRate appends a rate in bytes per second, short: "0", "512",
+// "1.5K", "12K", "3.4M", with K, M and G powers of 1024; "-" when it is
+// not known.
+func appendRate(b []byte, known bool, perSecond float64) []byte {
+	if !known {
+		return append(b, '-')
+	}
+	v := max(perSecond, 0)
+	unit := ""
+	for _, u := range [...]string{"K", "M", "G", "T"} {
+		if v < 1024 {
+			break
+		}
+		v /= 1024
+		unit = u
+	}
+	if unit != "" && v < 9.95 {
+		b = strconv.AppendFloat(b, v, 'f', 1, 64)
+	} else {
+		b = strconv.AppendInt(b, int64(v+0.5), 10)
+	}
+	return append(b, unit...)
 }

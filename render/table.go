@@ -49,19 +49,24 @@ const (
 	colSendQ
 	colNetns     // shown first
 	colContainer // after colOwners
+	colSendRate  // the live view's, after colState
+	colRecvRate
 	numTableCols
 )
 
 var tableColTitles = [numTableCols]string{
 	"Proto", "Local Address", "Foreign Address", "State", "Service",
 	"PID/Program", "User", "Inode", "Recv-Q", "Send-Q", "Netns", "Container",
+	"Send/s", "Recv/s",
 }
 
 // title is the column's header.
 func (c tableCol) title() string { return tableColTitles[c] }
 
 // right reports whether the column is right aligned (the numbers).
-func (c tableCol) right() bool { return c >= colInode && c <= colSendQ }
+func (c tableCol) right() bool {
+	return c >= colInode && c <= colSendQ || c == colSendRate || c == colRecvRate
+}
 
 // tableColumns lists the columns Table shows with opts.
 func tableColumns(opts Options) []tableCol {

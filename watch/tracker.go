@@ -43,6 +43,16 @@ type Row struct {
 	Changed   Change
 	OldState  collector.State
 	OldOwners []collector.Owner
+	// Rates reports that SendRate and RecvRate are known: the socket is a
+	// connection (not a listener) with byte counters (tcp_info, with
+	// collector.Options.Info) and there was a refresh before this one to
+	// measure from.
+	Rates bool
+	// SendRate and RecvRate are the bytes per second the connection sent
+	// and received since the previous refresh; for a socket that appeared
+	// since then, its counters over that time. A counter that went back
+	// (a socket reusing an old one's identity) counts 0, never negative.
+	SendRate, RecvRate float64
 }
 
 // DefaultLinger is how many refreshes a mark stays when Tracker.Linger is 0.
@@ -57,11 +67,12 @@ type Tracker struct {
 	// 0 means DefaultLinger.
 	Linger int
 
-	started bool
-	prev    []collector.Socket
-	gone    []Row // closed sockets still shown
-	marks   map[Key]Row
-	rows    []Row
+	started  bool
+	prevTime time.Time
+	prev     []collector.Socket
+	gone     []Row // closed sockets still shown
+	marks    map[Key]Row
+	rows     []Row
 }
 
 // Update takes the next snapshot and returns its events against the
@@ -102,7 +113,12 @@ func (t *Tracker) Update(snap *collector.Snapshot) []Event {
 			case Added:
 				marks[k] = Row{Mark: New}
 			case Changed:
-				r := Row{Mark: Updated, Changed: ev.Changed, OldState: ev.OldState, OldOwners: ev.OldOwners}
+				if ev.Changed&^TrafficChange == 0 {
+					// Bytes moving are what a connection does, not news:
+					// they show as its rates.
+					continue
+				}
+				r := Row{Mark: Updated, Changed: ev.Changed &^ TrafficChange, OldState: ev.OldState, OldOwners: ev.OldOwners}
 				if old, ok := marks[k]; ok && old.Mark == New {
 					// Still new: keep it green, but remember the change.
 					r.Mark, r.Age = New, old.Age
@@ -132,23 +148,75 @@ func (t *Tracker) Update(snap *collector.Snapshot) []Event {
 		gone = kept
 	}
 
+	var moved map[Key][2]uint64
+	elapsed := now.Sub(t.prevTime).Seconds()
+	measure := !first && elapsed > 0
+	if measure {
+		moved = bytesMoved(events)
+	}
 	rows := make([]Row, 0, len(cur)+len(gone))
 	for i := range cur {
 		r := Row{Socket: cur[i]}
-		if len(marks) == 0 {
-			rows = append(rows, r)
-			continue
+		var k Key
+		if len(marks) > 0 || len(moved) > 0 {
+			k = KeyOf(&cur[i])
 		}
-		if m, ok := marks[KeyOf(&cur[i])]; ok {
-			m.Socket = cur[i]
-			r = m
+		if len(marks) > 0 {
+			if m, ok := marks[k]; ok {
+				m.Socket = cur[i]
+				r = m
+			}
+		}
+		if measure && cur[i].State != collector.StateListen && hasBytes(&cur[i]) {
+			r.Rates = true
+			if d, ok := moved[k]; ok {
+				r.SendRate, r.RecvRate = float64(d[0])/elapsed, float64(d[1])/elapsed
+			}
 		}
 		rows = append(rows, r)
 	}
 	rows = append(rows, gone...)
 
-	t.prev, t.gone, t.marks, t.rows = cur, gone, marks, rows
+	t.prev, t.prevTime, t.gone, t.marks, t.rows = cur, now, gone, marks, rows
 	return events
+}
+
+// bytesMoved returns, by socket, the bytes sent and received since the
+// previous snapshot: a changed connection's deltas and a new socket's
+// counters (all it moved happened since then). Sockets that did not move
+// are not in it.
+func bytesMoved(events []Event) map[Key][2]uint64 {
+	var moved map[Key][2]uint64
+	for i := range events {
+		ev := &events[i]
+		var d [2]uint64
+		switch {
+		case ev.Kind == Changed && ev.Changed&TrafficChange != 0:
+			d = [2]uint64{ev.Sent, ev.Received}
+		case ev.Kind == Added:
+			sent, recv, ok := bytesOf(&ev.Socket)
+			if !ok {
+				continue
+			}
+			d = [2]uint64{sent, recv}
+		default:
+			continue
+		}
+		if d == ([2]uint64{}) {
+			continue
+		}
+		if moved == nil {
+			moved = make(map[Key][2]uint64)
+		}
+		moved[KeyOf(&ev.Socket)] = d
+	}
+	return moved
+}
+
+// hasBytes reports whether s carries tcp_info byte counters.
+func hasBytes(s *collector.Socket) bool {
+	_, _, ok := bytesOf(s)
+	return ok
 }
 
 // Rows returns the rows to show: the sockets of the latest snapshot in its
