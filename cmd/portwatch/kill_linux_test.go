@@ -29,7 +29,11 @@ func exited(pid, tries int) bool {
 // TestWhoKill: who PORT --kill --yes sends SIGTERM to the child process
 // that holds the port and reports it; without --yes off a terminal, a bad
 // signal, or --yes alone, it exits 2 and signals nothing.
-func TestWhoKill(t *testing.T) {
+// heldListener opens a listener on 127.0.0.1 and hands it to a helper
+// process named comm, the only holder; it returns the helper's PID and
+// the port.
+func heldListener(t *testing.T, comm string) (int, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -38,10 +42,14 @@ func TestWhoKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid := holdSocket(t, f, "pwtest-kill")
+	pid := holdSocket(t, f, comm)
 	f.Close()
 	ln.Close()
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	return pid, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func TestWhoKill(t *testing.T) {
+	pid, port := heldListener(t, "pwtest-kill")
 
 	for _, args := range [][]string{{"who", port, "--kill"}, {"who", port, "--kill=BOGUS", "--yes"}, {"who", port, "--yes"}} {
 		if r := runCmd(t, exec.Command(binPath, args...)); r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/portwatch/portwatch/internal/testenv"
 )
 
 // tmuxSession is a detached tmux session on a private server, running a
@@ -218,4 +222,121 @@ func (s *tmuxSession) expectShell(how string) {
 	s.waitFor("exit status 0 and a terminal with echo and line editing after "+how, func(sc string) bool {
 		return strings.Contains(sc, "\nexit=0 "+tag) && strings.Contains(sc, "\ntty-42 "+tag)
 	})
+}
+
+// selectRow presses Down until the selected row (the one with '>' after
+// its mark) has the local address local, and returns that row.
+func (s *tmuxSession) selectRow(local string) string {
+	s.t.Helper()
+	for range 40 {
+		for _, row := range rowLines(s.screen(false)) {
+			if f := strings.Fields(row[2:]); row[1] == '>' && len(f) > 1 && f[1] == local {
+				return row
+			}
+		}
+		s.keys("Down")
+		time.Sleep(150 * time.Millisecond)
+	}
+	s.t.Fatalf("no row of %s could be selected; the screen:\n%s", local, s.screen(false))
+	return ""
+}
+
+// TestLiveViewRatesCloseKill drives the live view's actions in a
+// terminal: with -i a connection moving data shows its rates, k on the
+// selected connection asks and, with y, ends it (the client's read fails
+// with a reset), and K on a listener's row sends its owner SIGTERM.
+func TestLiveViewRatesCloseKill(t *testing.T) {
+	testenv.NeedRoot(t, "end sockets (CAP_NET_ADMIN)")
+	p := newClosePair(t)
+	port := strconv.Itoa(p.port)
+	client := "127.0.0.1:" + strconv.Itoa(p.local)
+	// The client sends 64 KiB every 100 ms; the server reads it all.
+	stop := make(chan struct{})
+	defer close(stop)
+	writeErr := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			if _, err := p.client.Write(buf); err != nil {
+				writeErr <- err
+				return
+			}
+		}
+	}()
+	go io.Copy(io.Discard, p.server)
+
+	holder, holderPort := heldListener(t, "pwtest-viewkill")
+
+	s := newTmux(t, 160, 30)
+	s.text(binPath + " watch -ta -o -i --interval 300ms")
+	s.keys("Enter")
+	s.waitFor("the live view with rates", func(sc string) bool {
+		return strings.Contains(sc, "Send/s") && strings.Contains(sc, "Recv/s")
+	})
+	s.text("/" + port)
+	s.keys("Enter")
+	// The client's row: about 640 KiB/s sent, nothing received.
+	s.waitFor("the client's send rate", func(sc string) bool {
+		for _, row := range rowLines(sc) {
+			if f := strings.Fields(row[2:]); len(f) > 5 && f[1] == client &&
+				(strings.HasSuffix(f[4], "K") || strings.HasSuffix(f[4], "M")) {
+				return true
+			}
+		}
+		return false
+	})
+
+	s.selectRow(client)
+	s.keys("k")
+	s.waitFor("the question of k", func(sc string) bool {
+		return strings.Contains(sc, "close tcp "+client+" -> 127.0.0.1:"+port) && strings.Contains(sc, "[y/N]")
+	})
+	s.keys("y")
+	s.waitFor("the result of k", func(sc string) bool { return strings.Contains(sc, "closed tcp "+client) })
+	// The socket's error (ECONNABORTED) goes to whichever call comes
+	// first, the sender's write or this read; the other sees the end.
+	aborted := func(err error) bool {
+		return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED)
+	}
+	p.client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := p.client.Read(make([]byte, 1)); !aborted(err) {
+		select {
+		case werr := <-writeErr:
+			if !aborted(werr) || err != io.EOF {
+				t.Errorf("after k: the client's read %v and write %v, want one aborted", err, werr)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("after k: the client's read %v and its writes go on, want a reset", err)
+		}
+	}
+
+	// K: the listener's owner gets SIGTERM, after the question.
+	s.keys("/")
+	for range len(port) {
+		s.keys("BSpace")
+	}
+	s.text(holderPort)
+	s.keys("Enter")
+	s.selectRow("127.0.0.1:" + holderPort)
+	s.keys("K")
+	s.waitFor("the question of K", func(sc string) bool {
+		return strings.Contains(sc, "send SIGTERM to "+strconv.Itoa(holder)+"/pwtest-viewkill? [y/N]")
+	})
+	if exited(holder, 1) {
+		t.Fatal("the holder ended before the answer")
+	}
+	s.keys("y")
+	s.waitFor("the result of K", func(sc string) bool {
+		return strings.Contains(sc, "sent SIGTERM to "+strconv.Itoa(holder)+"/pwtest-viewkill")
+	})
+	if !exited(holder, 100) {
+		t.Errorf("the holder %d is still running after K", holder)
+	}
+	s.keys("q")
+	s.expectShell("q after k and K")
 }

@@ -85,8 +85,6 @@ func runWatch(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error
 		return usagef("watch mode writes a table or JSON events, not --format csv")
 	case f.summary:
 		return usagef("--summary cannot be combined with watch mode")
-	case f.info && f.format.value == "table" && isTerminal(stdout):
-		return usagef("watch --info streams the bytes each connection moves as events (watch --info | cat, or --json); the live view does not show them yet")
 	case f.continuous.d != 0 && f.interval.d != 0 && f.continuous.d != f.interval.d:
 		return usagef("-c %v and --interval %v disagree: give one of them", f.continuous.d, f.interval.d)
 	case f.count < 0:
@@ -111,7 +109,10 @@ func runWatch(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error
 		UserName: newUserCache().name,
 	}
 	src := &watchSource{flags: f, services: reg}
-	if _, err := src.collector(f.wantOwners()); err != nil {
+	if isTerminal(stdout) && f.format.value == "table" {
+		src.view = true
+	}
+	if _, err := src.collector(collectWhat{owners: f.wantOwners(), info: f.info}); err != nil {
 		return err
 	}
 	if f.replay != "" {
@@ -120,56 +121,60 @@ func runWatch(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	if isTerminal(stdout) && f.format.value == "table" {
-		src.view = true
+	if src.view {
 		return runWatchView(ctx, src, ropts, interval, f, stderr)
 	}
 	return runWatchStream(ctx, src, ropts, interval, f, stdout, stderr)
 }
 
 // watchSource collects the snapshots of watch mode. It keeps one
-// incremental collector with owners and one without, so that the live
-// view can switch owners on and off and keep each one's cache.
+// incremental collector per choice of owners and internals, so that the
+// live view can switch owners (o) and rates (b) on and off and keep each
+// one's cache.
 type watchSource struct {
 	flags      *listFlags
 	services   render.ServiceNamer
-	collectors [2]collector.Collector // [without owners, with owners]
-	view       bool                   // for the live view, which sorts by itself
-	noted      bool                   // the hidden-owners note was written
+	collectors map[collectWhat]collector.Collector
+	view       bool // for the live view, which sorts by itself and closes sockets
+	noted      bool // the hidden-owners note was written
 	warned     map[string]bool
 }
 
-// collector returns the collector with or without owners.
-func (w *watchSource) collector(owners bool) (collector.Collector, error) {
-	i := 0
-	if owners {
-		i = 1
-	}
-	if w.collectors[i] != nil {
-		return w.collectors[i], nil
+// collectWhat is what a collector of watchSource reads besides the
+// sockets.
+type collectWhat struct{ owners, info bool }
+
+// collector returns the collector with or without owners and internals.
+func (w *watchSource) collector(what collectWhat) (collector.Collector, error) {
+	if c := w.collectors[what]; c != nil {
+		return c, nil
 	}
 	opts := w.flags.collectorOptions()
 	if err := setNamespaces(&opts, w.flags.netns, w.flags.replay); err != nil {
 		return nil, err
 	}
-	opts.Owners = owners
+	opts.Owners, opts.Info = what.owners, what.info
 	opts.Incremental = true
+	// The view's k ends a connection by its cookie.
+	opts.Cookies = w.view && opts.Source != collector.SourceProcfs
 	c, err := newCollector(w.flags.replay, opts)
 	if err != nil {
 		return nil, err
 	}
-	w.collectors[i] = c
+	if w.collectors == nil {
+		w.collectors = make(map[collectWhat]collector.Collector)
+	}
+	w.collectors[what] = c
 	return c, nil
 }
 
 // collect takes one snapshot (the collector applies the owner filters)
 // and writes new warnings (each distinct one once) to stderr.
-func (w *watchSource) collect(ctx context.Context, owners bool, stderr io.Writer) (*collector.Snapshot, error) {
-	owners = owners || w.flags.wantOwners()
-	c, err := w.collector(owners)
-	if err != nil {
-		return nil, err
-	}
+func (w *watchSource) collect(ctx context.Context, what collectWhat, stderr io.Writer) (*collector.Snapshot, error) {
+	what.owners = what.owners || w.flags.wantOwners()
+	what.info = what.info || w.flags.info
+	owners := what.owners
+	c, err := w.collector(what)
 	snap, err := c.Collect(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -232,7 +237,7 @@ func runWatchStream(ctx context.Context, src *watchSource, ropts render.Options,
 				next = time.Now() // running late: do not try to catch up
 			}
 		}
-		snap, err := src.collect(ctx, false, stderr)
+		snap, err := src.collect(ctx, collectWhat{}, stderr)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -169,7 +169,7 @@ func TestViewModelQuitWhileCollecting(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := &watchSource{flags: &listFlags{}, view: true}
-	src.collectors[0] = c
+	src.collectors = map[collectWhat]collector.Collector{{}: c}
 	m := &viewModel{
 		ctx:   context.Background(),
 		src:   src,
@@ -194,5 +194,86 @@ func TestViewModelQuitWhileCollecting(t *testing.T) {
 	}
 	if s := m.View().Content; !strings.Contains(s, "127.0.0.1:8080") {
 		t.Errorf("the listener of the refresh is not shown:\n%s", s)
+	}
+}
+
+// connSnapshot is a refresh with a listener on 8080 and one established
+// connection from port 40000 to it, owned by pid, with a cookie and byte
+// counters.
+func connSnapshot(sec int, pid int, sent uint64) snapshotMsg {
+	msg := viewSnapshot(sec, 8080)
+	c := collector.Socket{
+		Proto: collector.ProtoTCP, Family: collector.FamilyIPv4, State: collector.StateEstablished,
+		Local:  netip.MustParseAddrPort("127.0.0.1:40000"),
+		Remote: netip.MustParseAddrPort("127.0.0.1:8080"), Inode: 77, Cookie: 0x1234,
+		Owners:    []collector.Owner{{PID: pid, Process: "client", FD: 3}},
+		Internals: &collector.Internals{HasTCP: true, TCP: collector.TCPInfo{BytesSent: sent, BytesAcked: sent, Size: 232}},
+	}
+	msg.snap.Sockets = append(msg.snap.Sockets, c)
+	msg.what = collectWhat{owners: true, info: true}
+	return msg
+}
+
+// The selection moves with the arrows and k and K ask before they act;
+// any key but y answers no. b shows the rates, P the processes.
+func TestViewModelSelectAndAsk(t *testing.T) {
+	m := &viewModel{
+		src:      &watchSource{flags: &listFlags{}},
+		interval: time.Second,
+		frame: render.FrameOptions{Width: 140, Height: 12, Sort: "local", Interval: time.Second,
+			Options: render.Options{Owners: true}},
+	}
+	screen := func() string { return m.View().Content }
+	m.Update(connSnapshot(0, 4242, 1000))
+	m.Update(connSnapshot(1, 4242, 1000+2048))
+	s := screen()
+	if m.selected == nil || m.selected.Local.Port() != 8080 || !strings.Contains(s, " >tcp    127.0.0.1:8080") {
+		t.Fatalf("the first row (sorted by local) is not selected:\n%s", s)
+	}
+	press(m, char('k'))
+	if s := screen(); m.ask != nil || !strings.Contains(s, "k leaves listeners alone") {
+		t.Errorf("k on a listener:\n%s", s)
+	}
+	press(m, tea.KeyPressMsg{Code: tea.KeyDown})
+	if screen(); m.selected == nil || m.selected.Local.Port() != 40000 {
+		t.Fatalf("Down did not select the connection: %+v", m.selected)
+	}
+	press(m, char('k'))
+	if s := screen(); m.ask == nil || m.ask.close == nil || m.ask.close.Cookie != 0x1234 ||
+		!strings.Contains(s, "close tcp 127.0.0.1:40000 -> 127.0.0.1:8080  4242/client? [y/N]") || !strings.Contains(s, "y yes") {
+		t.Fatalf("k on the connection does not ask:\n%s", s)
+	}
+	if _, cmd := m.Update(char('n')); cmd != nil || m.ask != nil || !strings.Contains(screen(), "nothing closed") {
+		t.Errorf("n did not answer no:\n%s", screen())
+	}
+	press(m, char('K'))
+	if s := screen(); m.ask == nil || len(m.ask.pids) != 1 || m.ask.pids[0].pid != 4242 || !strings.Contains(s, "send SIGTERM to 4242/client? [y/N]") {
+		t.Fatalf("K does not ask:\n%s", s)
+	}
+	press(m, tea.KeyPressMsg{Code: tea.KeyEscape})
+	if m.ask != nil || !strings.Contains(screen(), "no signal sent") {
+		t.Errorf("Esc did not answer no:\n%s", screen())
+	}
+	m.Update(connSnapshot(2, 1, 5000))
+	press(m, char('K'))
+	if s := screen(); m.ask != nil || !strings.Contains(s, "PID 1 is the system's init") {
+		t.Errorf("K on PID 1:\n%s", s)
+	}
+
+	if runtime.GOOS == "linux" {
+		press(m, char('b'))
+		if s := screen(); !m.frame.Rates || !strings.Contains(s, "Send/s") {
+			t.Errorf("b did not show rates:\n%s", s)
+		}
+		m.Update(connSnapshot(3, 4242, 5000+3*1024))
+		if s := screen(); !strings.Contains(s, "3.0K") {
+			t.Errorf("3 KiB in a second is not shown as 3.0K:\n%s", s)
+		}
+		press(m, char('P'))
+		s := screen()
+		if !m.frame.Processes || !strings.Contains(s, "PID/Program") || !strings.Contains(s, "4242/client") ||
+			m.selectedPID.PID != 4242 {
+			t.Errorf("P did not show the busiest process first:\n%s", s)
+		}
 	}
 }
