@@ -28,7 +28,21 @@ var (
 	// ErrDestroyRefused: the kernel answered EINVAL, as it does for an
 	// MPTCP socket (Go 1.24 and later listen with MPTCP by default).
 	ErrDestroyRefused = errors.New("the kernel refused to end it (EINVAL), as it does for MPTCP sockets, which Go 1.24+ programs listen with; stop it from its program instead")
+	// ErrDestroyIgnored: the system answered that it ended the
+	// connection, but the connection is still in its table (Wine's
+	// SetTcpEntry answers so and does nothing).
+	ErrDestroyIgnored = errors.New("the system answered that it ended the connection, but it is still open")
 )
+
+// systemError is an error of Destroy with this system's own words that
+// matches (errors.Is) one of the ErrDestroy errors.
+type systemError struct {
+	msg  string
+	kind error
+}
+
+func (e *systemError) Error() string        { return e.msg }
+func (e *systemError) Is(target error) bool { return target == e.kind }
 
 // appendDestroyRequest appends to b the SOCK_DESTROY request for the TCP
 // socket s: its addresses and ports, by which the kernel looks it up, and

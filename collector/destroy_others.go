@@ -1,13 +1,15 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package collector
 
-// Destroy cannot end sockets on this system: each gets
+import "runtime"
+
+// Destroy cannot end sockets on this system: each gets an error that is
 // ErrDestroyUnsupported.
 func Destroy(socks []Socket, _ []Netns) []error {
 	errs := make([]error, len(socks))
 	for i := range errs {
-		errs[i] = ErrDestroyUnsupported
+		errs[i] = &systemError{"portwatch cannot end connections on " + runtime.GOOS + " yet", ErrDestroyUnsupported}
 	}
 	return errs
 }

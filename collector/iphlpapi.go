@@ -365,3 +365,39 @@ func attachIPHelperOwners(socks []Socket, pids []uint32, names map[uint32]string
 	}
 	return unsupported
 }
+
+// appendDeleteTCBRow appends the MIB_TCPROW that asks SetTcpEntry to end
+// the IPv4 TCP connection s (state MIB_TCP_STATE_DELETE_TCB): the first
+// five DWORDs of MIB_TCPROW_OWNER_PID, addresses as their bytes, ports in
+// network order in the low two bytes of their DWORD, as the tables give
+// them.
+func appendDeleteTCBRow(b []byte, s *Socket) ([]byte, error) {
+	local, remote := s.Local.Addr().Unmap(), s.Remote.Addr().Unmap()
+	switch {
+	case s.Proto != ProtoTCP:
+		return b, fmt.Errorf("only TCP connections can be ended, not %s", s.Proto)
+	case !local.Is4() || !remote.Is4():
+		return b, &systemError{"Windows ends IPv4 connections only (SetTcpEntry has no IPv6 form)", ErrDestroyUnsupported}
+	}
+	b = binary.LittleEndian.AppendUint32(b, mibTCPStateDeleteTCB)
+	for _, ap := range [2]netip.AddrPort{s.Local, s.Remote} {
+		a := ap.Addr().Unmap().As4()
+		b = append(b, a[:]...)
+		b = binary.BigEndian.AppendUint16(b, ap.Port())
+		b = append(b, 0, 0)
+	}
+	return b, nil
+}
+
+// stillOpen reports whether the connection s is among open, by its
+// addresses, ports and state: a connection SetTcpEntry ended is gone, or
+// past ESTABLISHED on its way out.
+func stillOpen(open []Socket, s *Socket) bool {
+	for i := range open {
+		o := &open[i]
+		if o.Local == s.Local && o.Remote == s.Remote && o.State == s.State {
+			return true
+		}
+	}
+	return false
+}

@@ -873,3 +873,34 @@ func TestReadIPHelperTable(t *testing.T) {
 		})
 	}
 }
+
+// The row SetTcpEntry gets decodes, as a table row, to the same
+// connection; IPv6 and UDP are refused.
+func TestAppendDeleteTCBRow(t *testing.T) {
+	s := Socket{Proto: ProtoTCP, Family: FamilyIPv4, State: StateEstablished,
+		Local: netip.MustParseAddrPort("127.0.0.1:40376"), Remote: netip.MustParseAddrPort("10.1.2.3:443")}
+	row, err := appendDeleteTCBRow(nil, &s)
+	if err != nil || len(row) != 5*4 {
+		t.Fatalf("row %x, %v", row, err)
+	}
+	table := binary.LittleEndian.AppendUint32(nil, 1)
+	table = append(table, row...)
+	table = binary.LittleEndian.AppendUint32(table, 4242) // the PID of the owner row
+	got, _, err := decodeIPHelperTable(table, ProtoTCP, FamilyIPv4, &Filter{States: 1<<stateCount - 1}, nil, nil, func(string) {})
+	if err != nil || len(got) != 1 || got[0].Local != s.Local || got[0].Remote != s.Remote || got[0].State != StateClose {
+		t.Errorf("decoded %+v, %v; want %v -> %v in DELETE_TCB (CLOSE)", got, err, s.Local, s.Remote)
+	}
+	if !stillOpen([]Socket{s}, &s) || stillOpen(got, &s) {
+		t.Error("stillOpen: want the established one open and the one in DELETE_TCB not")
+	}
+	s6 := s
+	s6.Local, s6.Remote = netip.MustParseAddrPort("[::1]:40376"), netip.MustParseAddrPort("[::1]:443")
+	if _, err := appendDeleteTCBRow(nil, &s6); !errors.Is(err, ErrDestroyUnsupported) || !strings.Contains(err.Error(), "IPv4") {
+		t.Errorf("IPv6: %v, want unsupported naming IPv4", err)
+	}
+	u := s
+	u.Proto = ProtoUDP
+	if _, err := appendDeleteTCBRow(nil, &u); err == nil {
+		t.Error("UDP: no error")
+	}
+}

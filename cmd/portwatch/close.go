@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,6 +50,8 @@ the network had dropped it. Listeners are left alone unless --listeners.
 On a terminal it lists the connections and asks; otherwise it needs --yes.
 --dry-run lists them only. Linux: sock_diag's SOCK_DESTROY, which needs
 CAP_NET_ADMIN (root) and a kernel built with CONFIG_INET_DIAG_DESTROY.
+Windows: SetTcpEntry, which needs an administrator and ends IPv4
+connections only; a connection still open afterwards is reported.
 
 Exit status: 0 when every matching connection was ended (or listed with
 --dry-run), 3 when nothing matches, 1 when one could not be ended, 2 for
@@ -109,8 +112,12 @@ func runClose(ctx context.Context, f *closeFlags, args []string, stdout, stderr 
 	} else {
 		states &^= listen
 	}
+	source := collector.SourceAuto
+	if runtime.GOOS == "linux" {
+		source = collector.SourceNetlink // the cookies SOCK_DESTROY needs
+	}
 	opts := collector.Options{
-		Source:  collector.SourceNetlink,
+		Source:  source,
 		Owners:  true,
 		Cookies: true,
 		Protos:  []collector.Proto{collector.ProtoTCP},
@@ -212,11 +219,20 @@ func closeFailure(errs []error) error {
 	case failed == 0:
 		return nil
 	case errors.Is(first, collector.ErrDestroyPermission):
-		return failf("%s not closed: ending a connection takes CAP_NET_ADMIN; run as root (sudo portwatch close ...)", countOf(failed, "connection"))
+		return failf("%s not closed: %s", countOf(failed, "connection"), closePrivilege())
 	case errors.Is(first, collector.ErrDestroyUnsupported):
 		return failf("%s not closed: %v; end them from their program instead, or restart it", countOf(failed, "connection"), first)
 	}
 	return failf("%s not closed: %v", countOf(failed, "connection"), first)
+}
+
+// closePrivilege says what ending a connection takes on this system and
+// how to get it.
+func closePrivilege() string {
+	if runtime.GOOS == "windows" {
+		return "ending a connection takes an administrator; run portwatch from an elevated prompt"
+	}
+	return "ending a connection takes CAP_NET_ADMIN; run as root (sudo portwatch close ...)"
 }
 
 // bothTerminals reports whether in and out are terminals, so that a

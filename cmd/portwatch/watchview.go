@@ -463,7 +463,7 @@ func closeResult(s *collector.Socket, err error) string {
 	case errors.Is(err, collector.ErrDestroyGone):
 		return what + " was already gone"
 	case errors.Is(err, collector.ErrDestroyPermission):
-		return "not closed: ending a connection takes CAP_NET_ADMIN; run portwatch as root"
+		return "not closed: " + closePrivilege()
 	}
 	return "not closed: " + err.Error()
 }

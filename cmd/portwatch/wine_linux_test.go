@@ -304,5 +304,26 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 		if len(snap.Sockets) != 1 || findSocket(&snap, client, local) == nil {
 			t.Errorf("--pid %d: %+v, want the helper's connection %s -> %s alone", pid, snap.Sockets, client, local)
 		}
+
+		// close: --dry-run lists the connection; with --yes, SetTcpEntry
+		// answers success under Wine and changes nothing, which close
+		// finds in the table afterwards and reports: exit 1, the
+		// connection still open.
+		r = wineRun(t, exe, "close", client, "--dry-run")
+		if r.code != 0 || !strings.Contains(r.stdout, client) || !strings.Contains(r.stderr, "would be closed") {
+			t.Errorf("close %s --dry-run: exit %d:\n%s%s", client, r.code, r.stdout, r.stderr)
+		}
+		r = wineRun(t, exe, "close", client, "--yes")
+		if r.code != 1 || !strings.Contains(r.stdout, "failed  tcp "+client) || !strings.Contains(r.stderr, "still open") ||
+			!strings.Contains(r.stderr, "Wine") {
+			t.Errorf("close %s --yes under Wine: exit %d, want 1 saying the connection is still open:\n%s%s", client, r.code, r.stdout, r.stderr)
+		}
+		if _, err := accepted.Write([]byte("x")); err != nil {
+			t.Errorf("the connection after close under Wine: %v, want it open", err)
+		}
+		snap = wineJSON(t, exe, "-an", "--json")
+		if got := findSocket(&snap, client, local); got == nil || got.State != "ESTABLISHED" {
+			t.Errorf("after close under Wine the connection is %+v, want ESTABLISHED", got)
+		}
 	})
 }
