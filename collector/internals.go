@@ -3,6 +3,8 @@ package collector
 import (
 	"bytes"
 	"encoding/binary"
+	"sync"
+	"sync/atomic"
 )
 
 // Internals is what the kernel tells of a socket's inner workings when
@@ -15,9 +17,9 @@ type Internals struct {
 	// (not for UDP, nor for TIME_WAIT or request sockets).
 	TCP    TCPInfo
 	HasTCP bool
-	// Cong is the congestion control algorithm ("cubic", "bbr"), "" when
-	// the kernel did not say.
-	Cong string
+	// Cong is the congestion control algorithm ("cubic", "bbr"); its
+	// String is "" when the kernel did not say.
+	Cong Congestion
 	// Mem is the socket's memory (sk_meminfo); HasMem says the kernel
 	// sent it.
 	Mem    MemInfo
@@ -173,11 +175,83 @@ func decodeMemInfo(b []byte, m *MemInfo) bool {
 }
 
 // decodeCong reads an INET_DIAG_CONG attribute: a NUL-terminated name.
-func decodeCong(b []byte) string {
+func decodeCong(b []byte) Congestion {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}
-	return string(b)
+	return congestionOf(b)
+}
+
+// Congestion is a congestion control algorithm, kept as an index into the
+// names seen so that Internals holds no pointer: the internals of a large
+// dump are then memory the garbage collector never scans, and a name is
+// not a new string for every socket. The zero value is no algorithm.
+type Congestion uint8
+
+// congNames holds the names of Congestion values, index 0 the empty one;
+// it is replaced, never changed, when a name is added.
+var congNames atomic.Pointer[[]string]
+
+// knownCongestion are the kernel's algorithms, named without adding one.
+var knownCongestion = []string{"", "cubic", "bbr", "reno", "dctcp", "htcp", "bic", "vegas", "westwood",
+	"illinois", "hybla", "scalable", "yeah", "lp", "veno", "highspeed", "cdg", "nv", "bbr2", "bbr3"}
+
+// congMu serializes additions to congNames.
+var congMu sync.Mutex
+
+// String returns the algorithm's name, "" for none.
+func (c Congestion) String() string {
+	names := knownCongestion
+	if p := congNames.Load(); p != nil {
+		names = *p
+	}
+	if int(c) < len(names) {
+		return names[c]
+	}
+	return ""
+}
+
+// CongestionNamed returns the Congestion whose String is name. Past 255
+// distinct names, a new one is "other".
+func CongestionNamed(name string) Congestion { return congestionOf([]byte(name)) }
+
+// congestionOf returns the Congestion named b, adding the name when it is
+// new; a known name costs no allocation.
+func congestionOf(b []byte) Congestion {
+	find := func(names []string) (Congestion, bool) {
+		for i, n := range names {
+			if n == string(b) {
+				return Congestion(i), true
+			}
+		}
+		return 0, false
+	}
+	names := knownCongestion
+	if p := congNames.Load(); p != nil {
+		names = *p
+	}
+	if c, ok := find(names); ok {
+		return c
+	}
+	congMu.Lock()
+	defer congMu.Unlock()
+	names = knownCongestion
+	if p := congNames.Load(); p != nil {
+		names = *p
+	}
+	if c, ok := find(names); ok {
+		return c
+	}
+	if len(names) > 255 {
+		return 255 // "other": every name past the 255th
+	}
+	name := string(b)
+	if len(names) == 255 {
+		name = "other"
+	}
+	grown := append(names[:len(names):len(names)], name)
+	congNames.Store(&grown)
+	return Congestion(len(grown) - 1)
 }
 
 // inet_diag's extension attributes (enum inet_diag_attr) and the request
@@ -223,14 +297,16 @@ func decodeInternalsInto(attrs []byte, into *Internals) bool {
 		val := attrs[nlattrHdrLen:l]
 		switch typ {
 		case inetDiagInfo:
-			var t TCPInfo
-			if decodeTCPInfo(val, &t) {
-				in := get()
-				in.TCP, in.HasTCP = t, true
+			// Straight into place: a copy of 240 bytes per socket adds up
+			// over a dump of 100k.
+			if decodeTCPInfo(val, &into.TCP) {
+				get().HasTCP = true
+			} else {
+				into.TCP = TCPInfo{}
 			}
 		case inetDiagCong:
-			if name := decodeCong(val); name != "" {
-				get().Cong = name
+			if c := decodeCong(val); c != 0 {
+				get().Cong = c
 			}
 		case inetDiagSkmeminfo:
 			var m MemInfo

@@ -121,7 +121,7 @@ func TestInternalsLoopback(t *testing.T) {
 			}
 			continue
 		}
-		if in == nil || !in.HasTCP || !in.HasMem || in.Cong == "" {
+		if in == nil || !in.HasTCP || !in.HasMem || in.Cong == 0 {
 			t.Fatalf("%v -> %v: internals %+v", s.Local, s.Remote, in)
 		}
 		ti := &in.TCP

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 )
 
@@ -30,7 +31,7 @@ func TestDecodeInternalsLengths(t *testing.T) {
 	attrs = append(attrs, attr(inetDiagCong, []byte("cubic\x00"))...)
 	attrs = append(attrs, attr(inetDiagSkmeminfo, mem)...)
 	in := decodeInternals(attrs)
-	if in == nil || !in.HasTCP || in.TCP.RTT != 1234 || in.TCP.BytesAcked != 99 || in.Cong != "cubic" || !in.HasMem || in.Mem.RcvBuf != 65536 || in.Mem.Count != 8 {
+	if in == nil || !in.HasTCP || in.TCP.RTT != 1234 || in.TCP.BytesAcked != 99 || in.Cong.String() != "cubic" || !in.HasMem || in.Mem.RcvBuf != 65536 || in.Mem.Count != 8 {
 		t.Fatalf("got %+v", in)
 	}
 	ti := in.TCP
@@ -44,7 +45,7 @@ func TestDecodeInternalsLengths(t *testing.T) {
 		t.Errorf("only INET_DIAG_SHUTDOWN: %+v", in)
 	}
 	cut := append(attr(inetDiagCong, []byte("bbr\x00")), 0xff, 0x7f, 7, 0)
-	if in := decodeInternals(cut); in == nil || in.Cong != "bbr" {
+	if in := decodeInternals(cut); in == nil || in.Cong.String() != "bbr" {
 		t.Errorf("a bad length after the algorithm: %+v", in)
 	}
 }
@@ -68,4 +69,26 @@ func FuzzDecodeInternals(f *testing.F) {
 			t.Fatalf("bytes_acked %d past the kernel's %d bytes", in.TCP.BytesAcked, in.TCP.Size)
 		}
 	})
+}
+
+// Congestion names: the kernel's known without adding, a new one added
+// once, and past 255 names every new one is "other".
+func TestCongestionNames(t *testing.T) {
+	if c := CongestionNamed("cubic"); c.String() != "cubic" || c == 0 || CongestionNamed("") != 0 || Congestion(0).String() != "" {
+		t.Errorf("cubic: %d %q", c, c.String())
+	}
+	a, b := CongestionNamed("pwtest-algo"), CongestionNamed("pwtest-algo")
+	if a != b || a.String() != "pwtest-algo" {
+		t.Errorf("a new name: %d %d %q", a, b, a.String())
+	}
+	var last Congestion
+	for i := range 300 {
+		last = CongestionNamed(fmt.Sprintf("pwtest-%d", i))
+	}
+	if last != 255 || last.String() != "other" || CongestionNamed("pwtest-0").String() != "pwtest-0" {
+		t.Errorf("past 255 names: %d %q", last, last.String())
+	}
+	if n := testing.AllocsPerRun(100, func() { congestionOf([]byte("bbr")) }); n != 0 {
+		t.Errorf("a known name allocates %v times", n)
+	}
 }

@@ -55,7 +55,7 @@ func appendInternalsJSON(buf []byte, in *collector.Internals) []byte {
 		field("last_send_ms", uint64(t.LastDataSent))
 		field("last_recv_ms", uint64(t.LastDataRecv))
 		buf = append(buf, `,"cong":`...)
-		buf = appendJSONString(buf, in.Cong)
+		buf = appendJSONString(buf, in.Cong.String())
 		buf = append(buf, '}')
 	}
 	if in.HasMem {
@@ -104,8 +104,8 @@ func appendInternalsLine(b []byte, in *collector.Internals) []byte {
 	}
 	if in.HasTCP {
 		t := &in.TCP
-		if in.Cong != "" {
-			b = appendSanitized(b, in.Cong)
+		if in.Cong != 0 {
+			b = appendSanitized(b, in.Cong.String())
 		}
 		sep()
 		b = append(b, "rtt:"...)

@@ -26,9 +26,9 @@ func internalsSnapshot() *collector.Snapshot {
 	}
 	return &collector.Snapshot{Sockets: []collector.Socket{
 		sock(collector.ProtoTCP, "127.0.0.1:40000", "127.0.0.1:8080", collector.StateEstablished,
-			&collector.Internals{TCP: full, HasTCP: true, Cong: "cubic", Mem: mem, HasMem: true}),
+			&collector.Internals{TCP: full, HasTCP: true, Cong: collector.CongestionNamed("cubic"), Mem: mem, HasMem: true}),
 		sock(collector.ProtoTCP, "127.0.0.1:40001", "127.0.0.1:8080", collector.StateEstablished,
-			&collector.Internals{TCP: old, HasTCP: true, Cong: "evil\x1b[2J"}),
+			&collector.Internals{TCP: old, HasTCP: true, Cong: collector.CongestionNamed("evil\x1b[2J")}),
 		sock(collector.ProtoUDP, "127.0.0.1:53", "0.0.0.0:0", collector.StateClose,
 			&collector.Internals{Mem: mem, HasMem: true}),
 		sock(collector.ProtoTCP, "127.0.0.1:8080", "0.0.0.0:0", collector.StateListen, nil),
