@@ -34,8 +34,11 @@ CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64
 
 .PHONY: build run test unit lint fuzz fuzz-short generate clean bench cross test-windows
 
+# portwatch, and portwatch-exporter beside it: the same command built with
+# the Prometheus client (-tags exporter), which portwatch serve runs.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/portwatch
+	CGO_ENABLED=0 $(GO) build -trimpath -tags exporter -ldflags "$(LDFLAGS)" -o $(dir $(BIN))portwatch-exporter ./cmd/portwatch
 
 run: build
 	./$(BIN) $(ARGS)
@@ -79,8 +82,11 @@ cross:
 	  os=$${t%/*}; arch=$${t#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
 	  echo "cross $$os/$$arch"; \
 	  GOOS=$$os GOARCH=$$arch $(GO) vet ./...; \
+	  GOOS=$$os GOARCH=$$arch $(GO) vet -tags exporter ./cmd/portwatch; \
 	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" \
 	    -o bin/cross/$$os-$$arch/portwatch$$ext ./cmd/portwatch; \
+	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -tags exporter -ldflags "$(LDFLAGS)" \
+	    -o bin/cross/$$os-$$arch/portwatch-exporter$$ext ./cmd/portwatch; \
 	done
 
 # The Windows build tested under Wine on this Linux machine: installs wine64

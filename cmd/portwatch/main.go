@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -43,6 +44,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitFindings
 	}
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
 	var rt *runtimeError
 	if errors.As(err, &rt) {
 		fmt.Fprintf(stderr, "portwatch: %v\n", rt.err)
@@ -68,6 +73,12 @@ func (e *runtimeError) Error() string { return e.err.Error() }
 func (e *runtimeError) Unwrap() error { return e.err }
 
 // failf returns a runtime error: what went wrong and what to do next.
+// exitCodeError ends portwatch with code and no message: the exit status
+// of a program it ran, which said what it had to.
+type exitCodeError struct{ code int }
+
+func (e *exitCodeError) Error() string { return "exit status " + strconv.Itoa(e.code) }
+
 func failf(format string, args ...any) error {
 	return &runtimeError{fmt.Errorf(format, args...)}
 }

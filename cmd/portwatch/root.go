@@ -117,7 +117,7 @@ of their own processes and root sees all.`,
 	fl.MarkHidden("memprofile")
 
 	cmd.AddCommand(newWatchCommand(f, stdout, stderr), newWhoCommand(stdout), newAuditCommand(stdout),
-		newCloseCommand(stdout), newServiceCommand(stdout), newVersionCommand(stdout))
+		newCloseCommand(stdout), newServiceCommand(stdout), newVersionCommand(stdout), newServeCommand(stdout))
 	return cmd
 }
 

@@ -122,7 +122,10 @@ func TestBinaryLinksNoCostlyInit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
-	forbidden := []string{"runtime/pprof", "crypto/rand", "crypto/internal/fips140"}
+	// The Prometheus client (its protobuf descriptors, default registry
+	// and procfs) initialises in milliseconds: it is linked only into
+	// portwatch-exporter, which portwatch serve runs.
+	forbidden := []string{"runtime/pprof", "crypto/rand", "crypto/internal/fips140", "github.com/prometheus", "google.golang.org/protobuf"}
 	for _, dep := range strings.Fields(string(out)) {
 		for _, f := range forbidden {
 			if dep == f || strings.HasPrefix(dep, f+"/") {
@@ -136,5 +139,12 @@ func TestBinaryLinksNoCostlyInit(t *testing.T) {
 	}
 	if !slices.Contains(strings.Fields(string(out)), "runtime/pprof") {
 		t.Error("a build with -tags profile does not link runtime/pprof: the hidden --cpuprofile flag has no profiler")
+	}
+	out, err = exec.Command(goTool(), "list", "-tags", "exporter", "-deps", "github.com/portwatch/portwatch/cmd/portwatch").Output()
+	if err != nil {
+		t.Fatalf("go list -tags exporter -deps: %v", err)
+	}
+	if !slices.Contains(strings.Fields(string(out)), "github.com/prometheus/client_golang/prometheus") {
+		t.Error("the exporter build (-tags exporter) does not link the Prometheus client")
 	}
 }

@@ -1,0 +1,100 @@
+//go:build exporter
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/portwatch/portwatch/collector"
+	"github.com/portwatch/portwatch/exporter"
+)
+
+// runServe serves the metrics until SIGINT or SIGTERM, then shuts the
+// server down (exit 0).
+func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
+	reg, err := loadRegistry("", stderr)
+	if err != nil {
+		return err
+	}
+	c, err := collector.New(collector.Options{
+		Owners:      !f.noProcessLabels,
+		Incremental: true,
+		Protos:      []collector.Proto{collector.ProtoTCP, collector.ProtoUDP},
+	})
+	if err != nil {
+		return collectError(ctx, err, collector.SourceAuto)
+	}
+	users := newUserCache()
+	var warned sync.Map
+	exp := exporter.New(exporter.Options{
+		Collect: func(ctx context.Context) (*collector.Snapshot, error) {
+			snap, err := c.Collect(ctx)
+			if err == nil {
+				for _, w := range snap.Warnings {
+					if _, seen := warned.LoadOrStore(w, true); !seen {
+						fmt.Fprintf(stderr, "portwatch: warning: %s\n", w)
+					}
+				}
+			}
+			return snap, err
+		},
+		MinInterval:     f.minInterval.d,
+		MaxSeries:       f.maxSeries,
+		NoProcessLabels: f.noProcessLabels,
+		Version:         versionString(),
+		// Called under the exporter's lock: the user cache is not shared.
+		Labels: func(s *collector.Socket) exporter.ListenerNames {
+			return exporter.ListenerNames{Service: reg.Name(s.Proto.String(), s.Local.Port()), User: users.name(s.UID)}
+		},
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", exp.Handler(f.maxRequests, 30*time.Second))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "portwatch exporter: the metrics are at /metrics, health at /healthz\n")
+	})
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return failf("cannot listen on %s: %v (another process may hold it: portwatch who %s)", f.listen, err, portOf(f.listen))
+	}
+	fmt.Fprintf(stderr, "portwatch: serving metrics on http://%s/metrics\n", ln.Addr())
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return failf("serving on %s: %v", f.listen, err)
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return failf("stopping the server: %v", err)
+	}
+	return nil
+}
+
+// portOf is the port of a HOST:PORT address.
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
+}

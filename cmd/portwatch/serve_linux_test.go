@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/portwatch/portwatch/internal/testenv"
+)
+
+var (
+	exporterOnce sync.Once
+	exporterErr  error
+)
+
+// buildExporter builds portwatch-exporter (portwatch with -tags exporter)
+// beside the test's portwatch, where portwatch serve looks for it.
+func buildExporter(t *testing.T) {
+	t.Helper()
+	exporterOnce.Do(func() {
+		build := exec.Command(goTool(), "build", "-tags", "exporter", "-o", filepath.Join(filepath.Dir(binPath), exporterName), ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			exporterErr = fmt.Errorf("building %s: %v\n%s", exporterName, err, out)
+		}
+	})
+	if exporterErr != nil {
+		t.Fatal(exporterErr)
+	}
+}
+
+// freePort returns a loopback TCP port nothing listens on now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startDaemon starts argv and stops it (SIGTERM, then waits) at the end of
+// the test; its output goes to the test log when the test fails.
+func startDaemon(t *testing.T, argv ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %v: %v", argv, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s said:\n%s", filepath.Base(argv[0]), out.String())
+		}
+	})
+	return cmd
+}
+
+// waitHTTP polls url until it answers 200 and returns the body.
+func waitHTTP(t *testing.T, url string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return string(body)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer 200: %v", url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// promQuery runs an instant query against the Prometheus API at base and
+// returns the series' labels and values.
+func promQuery(t *testing.T, base, query string) []map[string]string {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string
+		Data   struct {
+			Result []struct {
+				Metric map[string]string
+				Value  []any
+			}
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
+		t.Fatalf("query %s: status %q, %v", query, r.Status, err)
+	}
+	var out []map[string]string
+	for _, s := range r.Data.Result {
+		m := s.Metric
+		if len(s.Value) == 2 {
+			m["__value__"], _ = s.Value[1].(string)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// waitQuery polls a query until ok accepts its result.
+func waitQuery(t *testing.T, base, query, what string, ok func([]map[string]string) bool) []map[string]string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res := promQuery(t, base, query)
+		if ok(res) {
+			return res
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: %s gave %v", what, query, res)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// TestServeScrapedByPrometheus runs portwatch serve (through portwatch,
+// which runs portwatch-exporter) and a real Prometheus that scrapes it on
+// loopback: a listener the test opens shows up as portwatch_listener_info
+// with this process's name, goes away when it closes, and the changes
+// counter saw it come and go; promtool accepts the scraped text.
+func TestServeScrapedByPrometheus(t *testing.T) {
+	prom := testenv.NeedProgram(t, "prometheus", "prometheus")
+	promtool := testenv.NeedProgram(t, "promtool", "prometheus")
+	buildExporter(t)
+
+	port := freePort(t)
+	target := "127.0.0.1:" + strconv.Itoa(port)
+	startDaemon(t, binPath, "serve", "--web.listen-address", target, "--min-interval", "200ms")
+	if body := waitHTTP(t, "http://"+target+"/healthz"); body != "ok\n" {
+		t.Errorf("/healthz: %q", body)
+	}
+
+	dir := t.TempDir()
+	config := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(config, []byte(fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: portwatch
+    static_configs:
+      - targets: [%q]
+`, target)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	promAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	startDaemon(t, prom, "--config.file="+config, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+promAddr, "--log.level=warn")
+	base := "http://" + promAddr
+	waitHTTP(t, base+"/-/ready")
+	waitQuery(t, base, `up{job="portwatch"}`, "the first scrape", func(r []map[string]string) bool {
+		return len(r) == 1 && r[0]["__value__"] == "1"
+	})
+
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lport := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	comm, _ := os.ReadFile("/proc/self/comm")
+	query := `portwatch_listener_info{port="` + lport + `"}`
+	res := waitQuery(t, base, query, "the test's listener", func(r []map[string]string) bool { return len(r) == 1 })
+	if got := res[0]; got["process"] != strings.TrimSpace(string(comm)) || got["address"] != "127.0.0.1" ||
+		got["exposure"] != "loopback" || got["proto"] != "tcp" || got["__value__"] != "1" {
+		t.Errorf("listener series %v, want process %q, address 127.0.0.1, exposure loopback, value 1", got, strings.TrimSpace(string(comm)))
+	}
+	ln.Close()
+	waitQuery(t, base, query, "the closed listener's series to go", func(r []map[string]string) bool { return len(r) == 0 })
+	for _, ev := range []string{"new", "gone"} {
+		waitQuery(t, base, `portwatch_listener_changes_total{event="`+ev+`"}`, "a "+ev+" listener counted",
+			func(r []map[string]string) bool {
+				n, _ := strconv.Atoi(r[0]["__value__"])
+				return len(r) == 1 && n >= 1
+			})
+	}
+	if r := promQuery(t, base, `portwatch_sockets{proto="tcp",state="LISTEN"}`); len(r) == 0 {
+		t.Error("no portwatch_sockets for TCP listeners")
+	}
+
+	// promtool lints what Prometheus scraped, in both formats.
+	for _, accept := range []string{"text/plain", "application/openmetrics-text; version=1.0.0"} {
+		req, _ := http.NewRequest("GET", "http://"+target+"/metrics", nil)
+		req.Header.Set("Accept", accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if accept != "text/plain" {
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") || !bytes.HasSuffix(body, []byte("# EOF\n")) {
+				t.Errorf("OpenMetrics asked for: Content-Type %q", ct)
+			}
+			continue
+		}
+		check := exec.Command(promtool, "check", "metrics")
+		check.Stdin = bytes.NewReader(body)
+		if out, err := check.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	}
+}
+
+// TestServeBadValues: bad flags are exit 2 with one line, in the lean
+// binary, before it looks for the exporter; a port in use is exit 1
+// naming it.
+func TestServeBadValues(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--web.listen-address", "localhost"},
+		{"serve", "--web.listen-address", "127.0.0.1:99999"},
+		{"serve", "--max-series", "0"},
+		{"serve", "--min-interval", "fast"},
+		{"serve", "extra"},
+	} {
+		r := runCmd(t, exec.Command(binPath, args...))
+		if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, want 2 with one line: %q", args, r.code, r.stderr)
+		}
+	}
+	// Without the exporter beside it or on PATH: exit 1 saying what is
+	// missing.
+	lone := filepath.Join(t.TempDir(), "portwatch")
+	data, err := os.ReadFile(binPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lone, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(lone, "serve")
+	cmd.Env = append(os.Environ(), "PATH=/nonexistent")
+	if r := runCmd(t, cmd); r.code != 1 || !strings.Contains(r.stderr, exporterName) {
+		t.Errorf("serve without %s: exit %d, want 1 naming it: %q", exporterName, r.code, r.stderr)
+	}
+
+	buildExporter(t)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := runCmd(t, exec.Command(binPath, "serve", "--listen", ln.Addr().String()))
+	if r.code != 1 || !strings.Contains(r.stderr, ln.Addr().String()) {
+		t.Errorf("a port in use: exit %d, want 1 naming %s: %q", r.code, ln.Addr(), r.stderr)
+	}
+}
