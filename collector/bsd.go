@@ -1,5 +1,7 @@
 package collector
 
+import "bytes"
+
 // bsdTCPStates translates the BSD TCPS_* numbering (netinet/tcp_fsm.h,
 // the same in XNU and FreeBSD) into State. TCPS_CLOSED is a socket that is
 // neither listening nor connected (created, bound, or dropped and not yet
@@ -27,4 +29,38 @@ func bsdTCPState(t int32) (st State, ok bool) {
 		return StateUnknown, false
 	}
 	return bsdTCPStates[t], true
+}
+
+// internalsChunk hands out Internals carved from larger arrays, so that the
+// internals of a table of n sockets cost n/256 allocations, not n.
+type internalsChunk struct {
+	buf []Internals
+	// hint, when not 0, is how many sockets may still want internals,
+	// so that a small table does not get a whole chunk.
+	hint int
+}
+
+// internalsChunkLen is the most sockets one array serves.
+const internalsChunkLen = 256
+
+// put returns a pointer to a copy of in.
+func (c *internalsChunk) put(in Internals) *Internals {
+	if len(c.buf) == cap(c.buf) {
+		n := internalsChunkLen
+		if c.hint > 0 {
+			n = min(n, c.hint)
+		}
+		c.buf = make([]Internals, 0, n)
+		c.hint = max(c.hint-n, 0)
+	}
+	c.buf = append(c.buf, in)
+	return &c.buf[len(c.buf)-1]
+}
+
+// cString returns b up to its first NUL, all of b when it has none.
+func cString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
 }

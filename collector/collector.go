@@ -35,7 +35,9 @@ type Options struct {
 	Owners bool
 	// Info asks for each socket's internals (Socket.Internals): TCP's
 	// tcp_info, the congestion control algorithm and the socket's memory.
-	// Only Linux's netlink source has them; the others warn once.
+	// Linux's netlink source has them all; macOS and FreeBSD what their
+	// socket lists carry; Linux's procfs source warns once; Windows has
+	// none.
 	Info bool
 	// Cookies fills Socket.Cookie (Linux netlink only), which Destroy
 	// needs.

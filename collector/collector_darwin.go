@@ -17,7 +17,12 @@ const darwinReadTries = 5
 // darwinCollector reads the sysctls net.inet.{tcp,udp}.pcblist_n and, when
 // owners are wanted, kern.proc.all for the process names. The decoding is in
 // darwin_pcblist.go.
-type darwinCollector struct{ opts Options }
+type darwinCollector struct {
+	opts Options
+	// slots is what the traffic counters of this kernel's xsockstat_n
+	// count, from kern.osrelease (read when internals are wanted).
+	slots darwinStatsSlots
+}
 
 func newCollector(opts Options) (Collector, error) {
 	switch opts.Source {
@@ -25,7 +30,13 @@ func newCollector(opts Options) (Collector, error) {
 	default:
 		return nil, fmt.Errorf("source %q is not available on darwin (accepted: sysctl)", opts.Source)
 	}
-	return &darwinCollector{opts: opts}, nil
+	c := &darwinCollector{opts: opts, slots: darwinStatsDataFirst}
+	if opts.Info {
+		// Unreadable (never seen), it is taken as the current layout.
+		release, _ := unix.Sysctl("kern.osrelease")
+		c.slots = darwinStatsSlotsOf(release)
+	}
+	return c, nil
 }
 
 // Collect implements Collector.
@@ -82,7 +93,7 @@ func (c *darwinCollector) readTable(ctx context.Context, p Proto, out []Socket, 
 		if err != nil {
 			return out, fmt.Errorf("sysctl %s: %w", name, err)
 		}
-		list, err := decodeDarwinPcblist(buf, p, &c.opts, out)
+		list, err := decodeDarwinPcblist(buf, p, &c.opts, c.slots, out)
 		if err != nil {
 			return out, fmt.Errorf("sysctl %s: %w", name, err)
 		}

@@ -47,7 +47,7 @@ func (c *freebsdCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		if !c.opts.WantProto(p) || !(c.opts.WantFamily(FamilyIPv4) || c.opts.WantFamily(FamilyIPv6)) {
 			continue
 		}
-		list, err := readFreeBSDPcblist(p, warn)
+		list, err := readFreeBSDPcblist(p, c.opts.Info, warn)
 		if err != nil {
 			warn(err.Error())
 			if firstErr == nil {
@@ -116,10 +116,11 @@ func freebsdSysctl(name string) ([]byte, error) {
 	return nil, err
 }
 
-// readFreeBSDPcblist reads and decodes the pcblist of p, again when its
+// readFreeBSDPcblist reads and decodes the pcblist of p (with each
+// socket's internals when info is set), again when its
 // generation count changed during the copy; after freebsdTries reads it
 // keeps the last one and warns.
-func readFreeBSDPcblist(p Proto, warn func(string)) (freebsdPcbList, error) {
+func readFreeBSDPcblist(p Proto, info bool, warn func(string)) (freebsdPcbList, error) {
 	name := freebsdPcblistName(p)
 	var list freebsdPcbList
 	var notes []string
@@ -129,7 +130,7 @@ func readFreeBSDPcblist(p Proto, warn func(string)) (freebsdPcbList, error) {
 			return list, fmt.Errorf("sysctl %s: %w", name, err)
 		}
 		notes = notes[:0]
-		list, err = decodeFreeBSDPcblist(buf, p, func(w string) { notes = append(notes, w) })
+		list, err = decodeFreeBSDPcblist(buf, p, info, func(w string) { notes = append(notes, w) })
 		if err != nil {
 			return list, err
 		}

@@ -53,6 +53,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // struct xinpgen (bsd/netinet/in_pcb.h): xig_len u32, xig_count u32,
@@ -122,19 +124,82 @@ const (
 // sb_cc u32, sb_hiwat, sb_mbcnt, sb_mbmax, sb_lowat, sb_flags, sb_timeo.
 const (
 	dwXsbCCOff     = 8
+	dwXsbHiwatOff  = 12 // the buffer's size
+	dwXsbMbcntOff  = 16 // bytes of mbufs the buffer holds
 	dwXsockbufNMin = 12
+	dwXsockbufMem  = 20 // through sb_mbcnt, for Internals
+)
 
-	// struct xsockstat_n (bsd/sys/socketvar.h) carries traffic counters
-	// that portwatch does not show: only its header is needed.
-	dwXsockstatNMin = dwXsoRecHdrLen
+// struct xsockstat_n (bsd/sys/socketvar.h): xst_len, xst_kind, then
+// xst_tc_stats[SO_TC_STATS_MAX = 4], each a struct data_stats of four
+// u64: rxpackets, rxbytes, txpackets, txbytes. Only the header is needed
+// for the table; the byte counts are read for Internals.
+const (
+	dwXsockstatNMin   = dwXsoRecHdrLen
+	dwXstStatsOff     = 8
+	dwXstSlots        = 4  // SO_TC_STATS_MAX
+	dwXstSlotLen      = 32 // sizeof(struct data_stats)
+	dwXstRxBytesOff   = 8  // rxbytes in a data_stats
+	dwXstTxBytesOff   = 24 // txbytes in a data_stats
+	dwXsockstatNStats = dwXstStatsOff + dwXstSlots*dwXstSlotLen
 )
 
 // Offsets in struct xtcpcb_n (bsd/netinet/tcp_var.h): xt_len, xt_kind,
-// t_segq u64, t_dupacks i32, t_timer[TCPT_NTIMERS_EXT = 4] i32, t_state i32.
+// t_segq u64, t_dupacks i32, t_timer[TCPT_NTIMERS_EXT = 4] i32, t_state i32,
+// t_flags, t_force, then 32-bit fields: snd_una, snd_max, snd_nxt, snd_up,
+// snd_wl1, snd_wl2, iss, irs, rcv_nxt, rcv_adv, rcv_wnd (88), rcv_up,
+// snd_wnd (96), snd_cwnd (100), snd_ssthresh (104), t_maxopd, t_rcvtime,
+// t_starttime, t_rtttime, t_rtseq, t_rxtcur (128), t_maxseg (132), t_srtt
+// (136), t_rttvar (140), t_rxtshift (144), and more that are not read.
+// Windows and cwnd are in bytes; t_rxtcur, t_srtt and t_rttvar in ticks of
+// TCP_RETRANSHZ (1000 a second: milliseconds), t_srtt scaled by
+// 2^TCP_RTT_SHIFT (32) and t_rttvar by 2^TCP_RTTVAR_SHIFT (16); t_rxtshift
+// counts the retransmission timeouts of the current segment.
 const (
-	dwXtStateOff = 36
-	dwXtcpcbNMin = 40
+	dwXtStateOff    = 36
+	dwXtcpcbNMin    = 40
+	dwXtRcvWndOff   = 88
+	dwXtSndWndOff   = 96
+	dwXtSndCwndOff  = 100
+	dwXtSsthreshOff = 104
+	dwXtRxtCurOff   = 128
+	dwXtMaxsegOff   = 132
+	dwXtSrttOff     = 136
+	dwXtRttvarOff   = 140
+	dwXtRxtShiftOff = 144
+	dwXtcpcbNInfo   = 148 // through t_rxtshift, for Internals
+
+	dwTCPRTTShift    = 5 // TCP_RTT_SHIFT
+	dwTCPRTTVarShift = 4 // TCP_RTTVAR_SHIFT
+	dwTCPTickMicros  = 1000000 / 1000
 )
+
+// darwinStatsSlots says what xsockstat_n's four data_stats slots count,
+// which changed with xnu-11215 (macOS 15).
+type darwinStatsSlots uint8
+
+const (
+	// darwinStatsByClass: before xnu-11215 one slot per traffic class
+	// (MBUF_TC_BE, BK, VI, VO), each counting whole packets, headers and
+	// retransmissions included; a socket's traffic is their sum.
+	darwinStatsByClass darwinStatsSlots = iota
+	// darwinStatsDataFirst: from xnu-11215 slot 0 (SO_STATS_DATA) counts
+	// the bytes put into the socket's receive and send buffers, slot 1
+	// (SO_STATS_SBNOSPACE) those refused for want of room; the others
+	// stay zero.
+	darwinStatsDataFirst
+)
+
+// darwinStatsSlotsOf returns the slots' meaning on the kernel whose
+// kern.osrelease is release ("24.1.0": Darwin 24 is macOS 15 and
+// xnu-11215); a release it cannot read is taken as the current layout.
+func darwinStatsSlotsOf(release string) darwinStatsSlots {
+	major, _, _ := strings.Cut(release, ".")
+	if n, err := strconv.Atoi(major); err == nil && n < 24 {
+		return darwinStatsByClass
+	}
+	return darwinStatsDataFirst
+}
 
 // darwinTCPState returns the State of an XNU t_state, StateUnknown for a
 // number XNU does not define.
@@ -195,14 +260,17 @@ type darwinGroup struct {
 	so   []byte
 	rcv  []byte
 	snd  []byte
+	stat []byte
 	tcp  []byte
 }
 
 // decodeDarwinPcblist decodes buf, the whole buffer of
 // net.inet.tcp.pcblist_n (p is ProtoTCP) or net.inet.udp.pcblist_n (p is
 // ProtoUDP), and appends to out the sockets that opts selects: its
-// families, its Filter, and, when opts.Owners is set, each socket's owner
-// (see darwinSocket). A nil opts keeps every socket and fills no owners.
+// families, its Filter, when opts.Owners is set each socket's owner (see
+// darwinSocket), and when opts.Info is set its internals (see
+// darwinInternals, which reads the traffic counters as slots says). A nil
+// opts keeps every socket and fills no owners nor internals.
 //
 // A buffer that is truncated, whose header, trailer or record lengths are
 // impossible (smaller than a header, running past the end, not landing on
@@ -211,7 +279,7 @@ type darwinGroup struct {
 // incomplete or whose address family is unknown is left out and counted in
 // Skipped, so that one odd socket does not hide the table. Records of kinds
 // this decoder does not know are skipped by their length.
-func decodeDarwinPcblist(buf []byte, p Proto, opts *Options, out []Socket) (darwinPcblist, error) {
+func decodeDarwinPcblist(buf []byte, p Proto, opts *Options, slots darwinStatsSlots, out []Socket) (darwinPcblist, error) {
 	ne := binary.NativeEndian
 	list := darwinPcblist{Sockets: out}
 	fail := func(format string, args ...any) (darwinPcblist, error) {
@@ -251,8 +319,10 @@ func decodeDarwinPcblist(buf []byte, p Proto, opts *Options, out []Socket) (darw
 	if p == ProtoTCP {
 		want = dwXsoTCPGroup
 	}
+	var internals internalsChunk
 	if n := min(uint64(list.Count), uint64(end-hl)/uint64(darwinMinGroupLen(p))); n > 0 {
 		list.Sockets = slices.Grow(list.Sockets, int(n))
+		internals.hint = int(n)
 	}
 	var owners darwinOwnerChunk
 	var g darwinGroup
@@ -295,7 +365,7 @@ func decodeDarwinPcblist(buf []byte, p Proto, opts *Options, out []Socket) (darw
 		case dwXsoSndBuf:
 			need, slot = dwXsockbufNMin, &g.snd
 		case dwXsoStats:
-			need = dwXsockstatNMin
+			need, slot = dwXsockstatNMin, &g.stat
 		case dwXsoTcpcb:
 			if p != ProtoTCP {
 				continue
@@ -326,12 +396,16 @@ func decodeDarwinPcblist(buf []byte, p Proto, opts *Options, out []Socket) (darw
 			continue
 		}
 		s, err := darwinSocket(&g, p, opts, &owners)
+		done := g
 		g = darwinGroup{}
 		if err != nil {
 			skip(err)
 			continue
 		}
 		if opts == nil || (opts.WantFamily(s.Family) && opts.Filter.Match(&s)) {
+			if opts != nil && opts.Info {
+				s.Internals = darwinInternals(&done, p, slots, &internals)
+			}
 			list.Sockets = append(list.Sockets, s)
 		} else if len(s.Owners) > 0 {
 			owners.unget()
@@ -416,6 +490,92 @@ func darwinSocket(g *darwinGroup, p Proto, opts *Options, owners *darwinOwnerChu
 		}
 	}
 	return s, nil
+}
+
+// darwinInternals returns the internals of one socket's complete records,
+// taken from chunk; nil when its records are too short to carry any (no
+// kernel sends such).
+//
+// The memory is from the xsockbuf_n records: RmemAlloc and WmemQueued are
+// sb_mbcnt, the bytes of mbufs held by the receive and the send buffer,
+// RcvBuf and SndBuf are sb_hiwat, their sizes. The TCP fields are those of
+// darwinTCP.
+func darwinInternals(g *darwinGroup, p Proto, slots darwinStatsSlots, chunk *internalsChunk) *Internals {
+	var in Internals
+	if p == ProtoTCP {
+		in.HasTCP = darwinTCP(g, slots, &in.TCP)
+	}
+	if len(g.rcv) >= dwXsockbufMem && len(g.snd) >= dwXsockbufMem {
+		ne := binary.NativeEndian
+		in.Mem = MemInfo{
+			RmemAlloc:  ne.Uint32(g.rcv[dwXsbMbcntOff:]),
+			RcvBuf:     ne.Uint32(g.rcv[dwXsbHiwatOff:]),
+			SndBuf:     ne.Uint32(g.snd[dwXsbHiwatOff:]),
+			WmemQueued: ne.Uint32(g.snd[dwXsbMbcntOff:]),
+			Fields:     MemRmemAlloc | MemRcvBuf | MemSndBuf | MemWmemQueued,
+		}
+		in.HasMem = true
+	}
+	if !in.HasTCP && !in.HasMem {
+		return nil
+	}
+	return chunk.put(in)
+}
+
+// darwinTCP fills t from a socket's xtcpcb_n and xsockstat_n and reports
+// whether it could. From xtcpcb_n: RTT and RTTVar (t_srtt, t_rttvar:
+// unscaled, milliseconds to microseconds), RTO (t_rxtcur), Retransmits
+// (t_rxtshift), SndMSS (t_maxseg), SndCwnd and SndSsthresh (snd_cwnd,
+// snd_ssthresh, counted in bytes, in whole segments of SndMSS as Linux
+// counts them; left out when t_maxseg is 0), SndWnd and RcvWnd (snd_wnd,
+// rcv_wnd, bytes). From xsockstat_n: BytesReceived and BytesSent, the
+// rxbytes and txbytes of the slots that count traffic (see
+// darwinStatsSlots). XNU exports no congestion algorithm, lost or total
+// retransmitted segments, nor ages of the last data.
+func darwinTCP(g *darwinGroup, slots darwinStatsSlots, t *TCPInfo) bool {
+	ne := binary.NativeEndian
+	if len(g.tcp) < dwXtcpcbNInfo {
+		return false
+	}
+	x := g.tcp
+	i32 := func(off int) uint32 { return uint32(max(int32(ne.Uint32(x[off:])), 0)) }
+	*t = TCPInfo{
+		RTT:         uint32(min(uint64(i32(dwXtSrttOff))*dwTCPTickMicros>>dwTCPRTTShift, 1<<32-1)),
+		RTTVar:      uint32(min(uint64(i32(dwXtRttvarOff))*dwTCPTickMicros>>dwTCPRTTVarShift, 1<<32-1)),
+		RTO:         uint32(min(uint64(i32(dwXtRxtCurOff))*dwTCPTickMicros, 1<<32-1)),
+		Retransmits: uint8(min(i32(dwXtRxtShiftOff), 255)),
+		SndMSS:      ne.Uint32(x[dwXtMaxsegOff:]),
+		SndWnd:      ne.Uint32(x[dwXtSndWndOff:]),
+		RcvWnd:      ne.Uint32(x[dwXtRcvWndOff:]),
+		Fields:      TCPRTT | TCPRTO | TCPRetransmits | TCPMSS | TCPWindows,
+	}
+	if t.SndMSS != 0 {
+		t.SndCwnd = ne.Uint32(x[dwXtSndCwndOff:]) / t.SndMSS
+		t.SndSsthresh = ne.Uint32(x[dwXtSsthreshOff:]) / t.SndMSS
+		t.Fields |= TCPCwnd | TCPSsthresh
+	}
+	if len(g.stat) >= dwXsockstatNStats {
+		t.BytesReceived, t.BytesSent = darwinTraffic(g.stat, slots)
+		t.Fields |= TCPBytesReceived | TCPBytesSent
+	}
+	return true
+}
+
+// darwinTraffic returns the bytes received and sent that an xsockstat_n
+// of at least dwXsockstatNStats bytes counts, its slots meaning what slots
+// says.
+func darwinTraffic(stat []byte, slots darwinStatsSlots) (rx, tx uint64) {
+	ne := binary.NativeEndian
+	n := dwXstSlots
+	if slots == darwinStatsDataFirst {
+		n = 1
+	}
+	for i := range n {
+		d := stat[dwXstStatsOff+i*dwXstSlotLen:]
+		rx += ne.Uint64(d[dwXstRxBytesOff:])
+		tx += ne.Uint64(d[dwXstTxBytesOff:])
+	}
+	return rx, tx
 }
 
 // darwinKindName names a record kind in messages.

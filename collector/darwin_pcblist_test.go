@@ -136,6 +136,14 @@ const (
 	xnuXsockstatSize = 136
 )
 
+// struct xsockstat_n's struct data_stats, 32 bytes each.
+const (
+	xnuDataStatsSize = 32
+	xnuRxBytes       = 8  // u_int64_t rxbytes
+	xnuTxPackets     = 16 // u_int64_t txpackets
+	xnuTxBytes       = 24 // u_int64_t txbytes
+)
+
 // struct xtcpcb_n (bsd/netinet/tcp_var.h), 204 bytes in both releases:
 // xt_len, xt_kind, u_int64_t t_segq, int t_dupacks, int
 // t_timer[TCPT_NTIMERS_EXT = 4] (tcp_timer.h), int t_state, u_int t_flags,
@@ -152,6 +160,15 @@ const (
 	xnuTFlags      = 40 // u_int t_flags
 	xnuTForce      = 44 // int t_force
 	xnuSndUna      = 48 // tcp_seq snd_una
+	xnuRcvWnd      = 88 // u_int32_t rcv_wnd: after snd_una .. rcv_adv (10 fields)
+	xnuSndWnd      = 96 // u_int32_t snd_wnd: after rcv_up
+	xnuSndCwnd     = 100
+	xnuSndSsthresh = 104
+	xnuTRxtcur     = 128 // int t_rxtcur: after t_maxopd, t_rcvtime, t_starttime, t_rtttime, t_rtseq
+	xnuTMaxseg     = 132
+	xnuTSrtt       = 136
+	xnuTRttvar     = 140
+	xnuTRxtshift   = 144
 	xnuXtcpcbNSize = 204
 	xnuSndSsthPrev = 200 // u_int32_t snd_ssthresh_prev, the last field
 	xnuTOobflags   = 164 // char t_oobflags: after t_softerror at 160
@@ -228,7 +245,11 @@ func TestXNULayouts(t *testing.T) {
 			{"xt_len", xnuXtLen, 4, 4}, {"xt_kind", xnuXtKind, 4, 4}, {"t_segq", xnuTSegq, 8, 8},
 			{"t_dupacks", xnuTDupacks, 4, 4}, {"t_timer[4]", xnuTTimer, 16, 4}, {"t_state", xnuTState, 4, 4},
 			{"t_flags", xnuTFlags, 4, 4}, {"t_force", xnuTForce, 4, 4},
-			{"snd_una .. t_softerror", xnuSndUna, 29 * 4, 4},
+			{"snd_una .. rcv_adv", xnuSndUna, 10 * 4, 4}, {"rcv_wnd", xnuRcvWnd, 4, 4}, {"rcv_up", xnuRcvWnd + 4, 4, 4},
+			{"snd_wnd", xnuSndWnd, 4, 4}, {"snd_cwnd", xnuSndCwnd, 4, 4}, {"snd_ssthresh", xnuSndSsthresh, 4, 4},
+			{"t_maxopd .. t_rtseq", xnuSndSsthresh + 4, 5 * 4, 4}, {"t_rxtcur", xnuTRxtcur, 4, 4},
+			{"t_maxseg", xnuTMaxseg, 4, 4}, {"t_srtt", xnuTSrtt, 4, 4}, {"t_rttvar", xnuTRttvar, 4, 4},
+			{"t_rxtshift", xnuTRxtshift, 4, 4}, {"t_rttmin .. t_softerror", xnuTRxtshift + 4, 4 * 4, 4},
 			{"t_oobflags .. requested_s_scale", xnuTOobflags, 6, 1},
 			{"ts_recent .. snd_cwnd_prev", xnuTsRecent, 7 * 4, 4},
 			{"snd_ssthresh_prev", xnuSndSsthPrev, 4, 4}}},
@@ -289,6 +310,24 @@ type dwSock struct {
 	rcvCC, sndCC    uint32
 	omit            uint32 // XSO_* kinds to leave out (malformed fixtures)
 	extraUnknownRec bool   // add a record of an unknown kind
+	// For Internals: the buffers' sb_hiwat and sb_mbcnt (unless memSet,
+	// 131072 and a value that shows), xsockstat_n's slots, the tcpcb's
+	// counters.
+	memSet             bool
+	rcvHiwat, rcvMbcnt uint32
+	sndHiwat, sndMbcnt uint32
+	stats              *[4]dwStats
+	tcb                dwTcb
+}
+
+// dwStats is one struct data_stats of xsockstat_n.
+type dwStats struct{ rxPackets, rxBytes, txPackets, txBytes uint64 }
+
+// dwTcb are the xtcpcb_n fields Internals reads, in XNU's units.
+type dwTcb struct {
+	srtt, rttvar, rxtcur, rxtshift int32 // ticks (ms), srtt <<5, rttvar <<4
+	maxseg, cwnd, ssthresh         uint32
+	sndWnd, rcvWnd                 uint32
 }
 
 // dwOpts tweak a whole fixture.
@@ -411,14 +450,18 @@ func (l darwinLayout) build(p Proto, o dwOpts, socks ...dwSock) []byte {
 			})
 		}
 		for _, sb := range []struct {
-			kind uint32
-			cc   uint32
-		}{{xnuXsoRcvbuf, s.rcvCC}, {xnuXsoSndbuf, s.sndCC}} {
+			kind, cc     uint32
+			hiwat, mbcnt uint32
+		}{{xnuXsoRcvbuf, s.rcvCC, s.rcvHiwat, s.rcvMbcnt}, {xnuXsoSndbuf, s.sndCC, s.sndHiwat, s.sndMbcnt}} {
 			if s.omit&sb.kind == 0 {
 				b = dwAppendRecord(b, sb.kind, l.sockbuf, func(r []byte) {
 					ne.PutUint32(r[xnuSbCC:], sb.cc)
-					ne.PutUint32(r[xnuSbHiwat:], 131072)
-					ne.PutUint32(r[xnuSbMbcnt:], 0x99999999)
+					hiwat, mbcnt := sb.hiwat, sb.mbcnt
+					if !s.memSet {
+						hiwat, mbcnt = 131072, 0x99999999
+					}
+					ne.PutUint32(r[xnuSbHiwat:], hiwat)
+					ne.PutUint32(r[xnuSbMbcnt:], mbcnt)
 					ne.PutUint32(r[xnuSbMbmax:], 0x88888888)
 					ne.PutUint32(r[xnuSbLowat:], 1)
 					ne.PutUint16(r[xnuSbFlags:], 0x7fff)
@@ -430,6 +473,15 @@ func (l darwinLayout) build(p Proto, o dwOpts, socks ...dwSock) []byte {
 			b = dwAppendRecord(b, xnuXsoStats, l.sockstat, func(r []byte) {
 				for off := xnuXstTCStats; off+8 <= len(r); off += 8 {
 					ne.PutUint64(r[off:], 0x0123456789abcdef)
+				}
+				if s.stats != nil {
+					for i, st := range s.stats {
+						d := r[xnuXstTCStats+i*xnuDataStatsSize:]
+						ne.PutUint64(d, st.rxPackets)
+						ne.PutUint64(d[xnuRxBytes:], st.rxBytes)
+						ne.PutUint64(d[xnuTxPackets:], st.txPackets)
+						ne.PutUint64(d[xnuTxBytes:], st.txBytes)
+					}
 				}
 			})
 		}
@@ -447,6 +499,15 @@ func (l darwinLayout) build(p Proto, o dwOpts, socks ...dwSock) []byte {
 				ne.PutUint32(r[xnuTFlags:], 0xffffffff)
 				ne.PutUint32(r[xnuTForce:], 1)
 				ne.PutUint32(r[xnuSndUna:], 0x12345678)
+				ne.PutUint32(r[xnuRcvWnd:], s.tcb.rcvWnd)
+				ne.PutUint32(r[xnuSndWnd:], s.tcb.sndWnd)
+				ne.PutUint32(r[xnuSndCwnd:], s.tcb.cwnd)
+				ne.PutUint32(r[xnuSndSsthresh:], s.tcb.ssthresh)
+				ne.PutUint32(r[xnuTRxtcur:], uint32(s.tcb.rxtcur))
+				ne.PutUint32(r[xnuTMaxseg:], s.tcb.maxseg)
+				ne.PutUint32(r[xnuTSrtt:], uint32(s.tcb.srtt))
+				ne.PutUint32(r[xnuTRttvar:], uint32(s.tcb.rttvar))
+				ne.PutUint32(r[xnuTRxtshift:], uint32(s.tcb.rxtshift))
 				if len(r) >= xnuXtcpcbNSize {
 					ne.PutUint32(r[xnuSndSsthPrev:], 0x3fffffff)
 				}
@@ -534,7 +595,7 @@ func TestDarwinPcblistDecode(t *testing.T) {
 			t.Run(l.name+"/"+tc.p.String(), func(t *testing.T) {
 				buf := l.build(tc.p, dwDefault(), tc.in...)
 				opts := &Options{Owners: true}
-				list, err := decodeDarwinPcblist(buf, tc.p, opts, nil)
+				list, err := decodeDarwinPcblist(buf, tc.p, opts, darwinStatsByClass, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -581,7 +642,7 @@ func TestDarwinPcblistOptions(t *testing.T) {
 	buf := darwinSequoia.build(ProtoTCP, dwDefault(), dwTCP...)
 
 	// No options: every socket, the CLOSED one too, no owners.
-	list, err := decodeDarwinPcblist(buf, ProtoTCP, nil, nil)
+	list, err := decodeDarwinPcblist(buf, ProtoTCP, nil, darwinStatsByClass, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -597,7 +658,7 @@ func TestDarwinPcblistOptions(t *testing.T) {
 	// Families and filter; sockets are appended to out.
 	prev := []Socket{{Proto: ProtoUDP}}
 	opts := &Options{Families: []Family{FamilyIPv6}}
-	list, err = decodeDarwinPcblist(buf, ProtoTCP, opts, prev)
+	list, err = decodeDarwinPcblist(buf, ProtoTCP, opts, darwinStatsByClass, prev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -605,7 +666,7 @@ func TestDarwinPcblistOptions(t *testing.T) {
 		t.Errorf("ipv6 only: %v", list.Sockets)
 	}
 	opts = &Options{Filter: Filter{States: StateSet(0).With(StateBoundInactive)}, Owners: true}
-	list, err = decodeDarwinPcblist(buf, ProtoTCP, opts, nil)
+	list, err = decodeDarwinPcblist(buf, ProtoTCP, opts, darwinStatsByClass, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -613,7 +674,7 @@ func TestDarwinPcblistOptions(t *testing.T) {
 		t.Errorf("bound-inactive: %v", list.Sockets)
 	}
 	opts = &Options{Filter: Filter{Port: 5432}, Owners: true}
-	list, err = decodeDarwinPcblist(buf, ProtoTCP, opts, nil)
+	list, err = decodeDarwinPcblist(buf, ProtoTCP, opts, darwinStatsByClass, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -623,7 +684,7 @@ func TestDarwinPcblistOptions(t *testing.T) {
 
 	// Process table unreadable: PIDs stay, without names.
 	opts = &Options{Owners: true}
-	list, _ = decodeDarwinPcblist(buf, ProtoTCP, opts, nil)
+	list, _ = decodeDarwinPcblist(buf, ProtoTCP, opts, darwinStatsByClass, nil)
 	nameDarwinOwners(list.Sockets, nil)
 	if o := list.Sockets[1].Owners; len(o) != 1 || o[0] != (Owner{PID: 202, FD: -1}) {
 		t.Errorf("owners without names: %v", o)
@@ -641,7 +702,7 @@ func TestDarwinTCPStates(t *testing.T) {
 		// And through a whole buffer.
 		s := dwSock{vflag: xnuInpIPv4, lport: 1, tstate: in}
 		list, err := decodeDarwinPcblist(darwinMonterey.build(ProtoTCP, dwDefault(), s), ProtoTCP,
-			&Options{Filter: Filter{States: ^StateSet(0)}}, nil)
+			&Options{Filter: Filter{States: ^StateSet(0)}}, darwinStatsByClass, nil)
 		if err != nil || len(list.Sockets) != 1 || list.Sockets[0].State != w {
 			t.Errorf("TCPS %d in a buffer: %v %v", in, list.Sockets, err)
 		}
@@ -651,17 +712,17 @@ func TestDarwinTCPStates(t *testing.T) {
 func TestDarwinPcblistEmptyAndGeneration(t *testing.T) {
 	// An empty table: the kernel writes the header only.
 	hdr := dwAppendXinpgen(nil, 0, 5)
-	list, err := decodeDarwinPcblist(hdr, ProtoUDP, nil, nil)
+	list, err := decodeDarwinPcblist(hdr, ProtoUDP, nil, darwinStatsByClass, nil)
 	if err != nil || len(list.Sockets) != 0 || list.Trailer || !list.Consistent() || list.Gen != 5 {
 		t.Errorf("header only: %+v %v", list, err)
 	}
 	// Header and trailer, no socket (all were dead).
-	list, err = decodeDarwinPcblist(darwinSequoia.build(ProtoTCP, dwOpts{gen: 5, trailerGen: 5, count: 3}), ProtoTCP, nil, nil)
+	list, err = decodeDarwinPcblist(darwinSequoia.build(ProtoTCP, dwOpts{gen: 5, trailerGen: 5, count: 3}), ProtoTCP, nil, darwinStatsByClass, nil)
 	if err != nil || len(list.Sockets) != 0 || !list.Trailer || !list.Consistent() {
 		t.Errorf("header and trailer: %+v %v", list, err)
 	}
 	// The table changed during the copy.
-	list, err = decodeDarwinPcblist(darwinSequoia.build(ProtoTCP, dwOpts{gen: 5, trailerGen: 9, count: -1}, dwTCP...), ProtoTCP, nil, nil)
+	list, err = decodeDarwinPcblist(darwinSequoia.build(ProtoTCP, dwOpts{gen: 5, trailerGen: 9, count: -1}, dwTCP...), ProtoTCP, nil, darwinStatsByClass, nil)
 	if err != nil || list.Consistent() || list.Gen != 5 || list.TrailerGen != 9 {
 		t.Errorf("generation changed: %+v %v", list, err)
 	}
@@ -702,7 +763,7 @@ func TestDarwinPcblistMalformed(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			prev := []Socket{{Proto: ProtoUDP}}
-			list, err := decodeDarwinPcblist(buf, ProtoTCP, &Options{Owners: true}, prev)
+			list, err := decodeDarwinPcblist(buf, ProtoTCP, &Options{Owners: true}, darwinStatsByClass, prev)
 			if err == nil {
 				t.Fatalf("no error; %d sockets, %d skipped", len(list.Sockets), list.Skipped)
 			}
@@ -736,7 +797,7 @@ func TestDarwinPcblistSkipped(t *testing.T) {
 	} {
 		for _, l := range []darwinLayout{darwinMonterey, darwinSequoia} {
 			t.Run(tc.name+"/"+l.name, func(t *testing.T) {
-				list, err := decodeDarwinPcblist(l.build(tc.p, dwDefault(), tc.socks...), tc.p, nil, nil)
+				list, err := decodeDarwinPcblist(l.build(tc.p, dwDefault(), tc.socks...), tc.p, nil, darwinStatsByClass, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -762,7 +823,7 @@ func TestDarwinPcblistTruncated(t *testing.T) {
 			}
 			buf := l.build(p, dwDefault(), in...)
 			for n := 0; n < len(buf); n++ {
-				if list, err := decodeDarwinPcblist(buf[:n], p, nil, nil); err == nil {
+				if list, err := decodeDarwinPcblist(buf[:n], p, nil, darwinStatsByClass, nil); err == nil {
 					t.Fatalf("%s %s cut to %d of %d bytes: no error, %d sockets", l.name, p, n, len(buf), len(list.Sockets))
 				}
 			}
@@ -784,7 +845,7 @@ func TestDarwinPcblistLyingLengths(t *testing.T) {
 				}
 				b := append([]byte(nil), buf...)
 				ne.PutUint32(b[off:], lie)
-				list, err := decodeDarwinPcblist(b, ProtoTCP, nil, nil)
+				list, err := decodeDarwinPcblist(b, ProtoTCP, nil, darwinStatsByClass, nil)
 				if err == nil && list.Skipped == 0 {
 					t.Errorf("%s: record at %d, length %d -> %d: accepted, %d sockets", l.name, off, n, lie, len(list.Sockets))
 				}
@@ -822,16 +883,22 @@ func darwinSeeds() [][]byte {
 
 func FuzzDecodeDarwinPcblist(f *testing.F) {
 	for _, s := range darwinSeeds() {
-		f.Add(s, false)
-		f.Add(s, true)
+		f.Add(s, false, false, false)
+		f.Add(s, true, true, false)
 	}
-	f.Fuzz(func(t *testing.T, data []byte, udp bool) {
+	f.Add(darwinSequoia.build(ProtoTCP, dwDefault(), dwInternalsFixture()...), false, true, true)
+	f.Add(darwinMonterey.build(ProtoTCP, dwDefault(), dwInternalsFixture()...), false, true, false)
+	f.Fuzz(func(t *testing.T, data []byte, udp, info, dataFirst bool) {
 		p := ProtoTCP
 		if udp {
 			p = ProtoUDP
 		}
-		opts := &Options{Owners: true, Filter: Filter{States: ^StateSet(0)}}
-		list, err := decodeDarwinPcblist(data, p, opts, nil)
+		slots := darwinStatsByClass
+		if dataFirst {
+			slots = darwinStatsDataFirst
+		}
+		opts := &Options{Owners: true, Info: info, Filter: Filter{States: ^StateSet(0)}}
+		list, err := decodeDarwinPcblist(data, p, opts, slots, nil)
 		if err != nil {
 			if !errors.Is(err, errDarwinPcblist) || len(list.Sockets) != 0 {
 				t.Fatalf("error %v with %d sockets", err, len(list.Sockets))
@@ -858,6 +925,10 @@ func FuzzDecodeDarwinPcblist(f *testing.F) {
 		}
 		for i, s := range list.Sockets {
 			checkDarwinSocket(t, i, &s, p)
+			if !info && s.Internals != nil {
+				t.Fatalf("socket %d: internals not asked for: %+v", i, s.Internals)
+			}
+			checkDarwinInternals(t, i, &s)
 			// The ports are in the buffer, foreign then local, as
 			// xinpcb_n holds them.
 			ports := binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, s.Remote.Port()), s.Local.Port())
@@ -871,23 +942,33 @@ func FuzzDecodeDarwinPcblist(f *testing.F) {
 		for _, s := range list.Sockets {
 			again = append(again, dwSockOf(t, s))
 		}
+		// Records too short for some internals are built again whole:
+		// then only the table is compared.
+		roundOpts, want := opts, list.Sockets
+		if info && !dwWholeInternals(list.Sockets) {
+			roundOpts = &Options{Owners: true, Filter: opts.Filter}
+			want = slices.Clone(list.Sockets)
+			for i := range want {
+				want[i].Internals = nil
+			}
+		}
 		for _, l := range []darwinLayout{darwinMonterey, darwinSequoia} {
-			round, err := decodeDarwinPcblist(l.build(p, dwDefault(), again...), p, opts, nil)
-			same := len(round.Sockets) == len(list.Sockets) && (len(list.Sockets) == 0 || reflect.DeepEqual(round.Sockets, list.Sockets))
+			round, err := decodeDarwinPcblist(l.build(p, dwDefault(), again...), p, roundOpts, slots, nil)
+			same := len(round.Sockets) == len(want) && (len(want) == 0 || reflect.DeepEqual(round.Sockets, want))
 			if err != nil || round.Skipped != 0 || !same {
 				t.Fatalf("%s: decoded, built again and decoded: %v, %d skipped\n%s\nwant\n%s",
-					l.name, err, round.Skipped, dwFmtSocks(round.Sockets), dwFmtSocks(list.Sockets))
+					l.name, err, round.Skipped, dwFmtSocks(round.Sockets), dwFmtSocks(want))
 			}
 		}
 		// Without owners asked for, the same sockets without owners.
-		bare, err := decodeDarwinPcblist(data, p, &Options{Filter: opts.Filter}, nil)
+		bare, err := decodeDarwinPcblist(data, p, &Options{Filter: opts.Filter}, darwinStatsByClass, nil)
 		if err != nil || len(bare.Sockets) != len(list.Sockets) {
 			t.Fatalf("without owners: %v, %d sockets, want %d", err, len(bare.Sockets), len(list.Sockets))
 		}
 		// A buffer cut by less than 8 bytes cannot walk onto its trailer.
 		if list.Trailer {
 			for k := 1; k < 8 && k <= len(data); k++ {
-				if _, err := decodeDarwinPcblist(data[:len(data)-k], p, nil, nil); err == nil {
+				if _, err := decodeDarwinPcblist(data[:len(data)-k], p, nil, darwinStatsByClass, nil); err == nil {
 					t.Fatalf("cut by %d bytes: no error", k)
 				}
 			}
@@ -926,7 +1007,81 @@ func dwSockOf(t *testing.T, s Socket) dwSock {
 	if len(s.Owners) == 1 {
 		d.lastPID = int32(s.Owners[0].PID)
 	}
+	if in := s.Internals; in != nil {
+		dwInternalsOf(&d, in)
+	}
 	return d
+}
+
+// dwInternalsOf sets the records' fields that make in: each decoded value
+// is the least raw one that decodes to it (XNU's scaled, millisecond
+// times round down to microseconds).
+func dwInternalsOf(d *dwSock, in *Internals) {
+	ceilDiv := func(v, by uint64) int32 { return int32((v + by - 1) / by) }
+	if in.HasMem {
+		m := &in.Mem
+		d.memSet = true
+		d.rcvHiwat, d.rcvMbcnt, d.sndHiwat, d.sndMbcnt = m.RcvBuf, m.RmemAlloc, m.SndBuf, m.WmemQueued
+	}
+	if !in.HasTCP {
+		return
+	}
+	t := &in.TCP
+	d.tcb = dwTcb{
+		srtt:     ceilDiv(uint64(t.RTT)*32, 1000),
+		rttvar:   ceilDiv(uint64(t.RTTVar)*16, 1000),
+		rxtcur:   ceilDiv(uint64(t.RTO), 1000),
+		rxtshift: int32(t.Retransmits),
+		maxseg:   t.SndMSS,
+		cwnd:     t.SndCwnd * t.SndMSS,
+		ssthresh: t.SndSsthresh * t.SndMSS,
+		sndWnd:   t.SndWnd,
+		rcvWnd:   t.RcvWnd,
+	}
+	d.stats = &[4]dwStats{{rxBytes: t.BytesReceived, txBytes: t.BytesSent}}
+}
+
+// dwWholeInternals reports whether every socket has all the internals
+// whole records give: memory, and for TCP the tcpcb's and the traffic
+// counters.
+func dwWholeInternals(socks []Socket) bool {
+	for i := range socks {
+		in := socks[i].Internals
+		if in == nil || !in.HasMem || socks[i].Proto == ProtoTCP && (!in.HasTCP || !in.TCP.Has(TCPBytesSent)) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkDarwinInternals checks s's internals against what XNU reports:
+// those fields and no other, TCP's for TCP alone.
+func checkDarwinInternals(t *testing.T, i int, s *Socket) {
+	t.Helper()
+	in := s.Internals
+	if in == nil {
+		return
+	}
+	if !in.HasMem && !in.HasTCP || in.HasMem && (in.Mem.Has(MemDrops) || in.Mem.Has(MemFwdAlloc) || in.Mem.Has(MemWmemAlloc)) {
+		t.Fatalf("socket %d: memory %v %+v, tcp %v", i, in.HasMem, in.Mem, in.HasTCP)
+	}
+	if !in.HasMem && in.Mem != (MemInfo{}) {
+		t.Fatalf("socket %d: memory fields without memory: %+v", i, in.Mem)
+	}
+	if in.HasTCP && s.Proto != ProtoTCP || in.Cong != 0 {
+		t.Fatalf("socket %d: %v with tcp %v, algorithm %v", i, s.Proto, in.HasTCP, in.Cong)
+	}
+	ti := &in.TCP
+	if !in.HasTCP {
+		if *ti != (TCPInfo{}) {
+			t.Fatalf("socket %d: tcp fields without tcp: %+v", i, ti)
+		}
+		return
+	}
+	if !ti.HasRTT() || ti.Has(TCPLost) || ti.Has(TCPTotalRetrans) || ti.Has(TCPLastData) || ti.HasBytes() || ti.Size != 0 ||
+		ti.Has(TCPCwnd) != (ti.SndMSS != 0) || ti.Has(TCPBytesSent) != ti.Has(TCPBytesReceived) {
+		t.Fatalf("socket %d: tcp fields %#x: %+v", i, ti.Fields, ti)
+	}
 }
 
 func checkDarwinSocket(t *testing.T, i int, s *Socket, p Proto) {

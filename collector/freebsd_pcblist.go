@@ -72,8 +72,12 @@ const (
 	fbsdXsoQlen   = 112          // uint32_t so_qlen (listening sockets)
 	fbsdXsoQlimit = 120          // uint32_t so_qlimit (listening sockets)
 	fbsdXsoUID    = 128          // uid_t so_uid
-	fbsdXsoRcvCC  = 176          // so_rcv.sb_cc
-	fbsdXsoSndCC  = 212          // so_snd.sb_cc
+	fbsdXsoRcvCC  = 176          // so_rcv.sb_cc (struct xsockbuf so_rcv at 176)
+	fbsdXsoRcvHi  = 180          // so_rcv.sb_hiwat: the receive buffer's size
+	fbsdXsoRcvMb  = 184          // so_rcv.sb_mbcnt: bytes of mbufs in the receive buffer
+	fbsdXsoSndCC  = 212          // so_snd.sb_cc (struct xsockbuf so_snd at 212)
+	fbsdXsoSndHi  = 216          // so_snd.sb_hiwat: the send buffer's size
+	fbsdXsoSndMb  = 220          // so_snd.sb_mbcnt: bytes of mbufs in the send buffer
 	fbsdXiInc     = 248          // struct in_conninfo inp_inc
 	fbsdIncFport  = 252          // inc_ie.ie_fport (network order)
 	fbsdIncLport  = 254          // inc_ie.ie_lport (network order)
@@ -82,11 +86,30 @@ const (
 	fbsdXiVflag   = 392          // uint8_t inp_vflag
 )
 
-// Offsets in struct xtcpcb.
+// Offsets in struct xtcpcb: xt_len, xt_inp (400 bytes), xt_stack[32]
+// (TCP_FUNCTION_NAME_LEN_MAX) at 408, xt_logid[64] (TCP_LOG_ID_LEN) at 440,
+// xt_cc[16] (TCP_CA_NAME_MAX) at 504, spare64[6] at 520, then 32-bit
+// fields from t_state at 568: t_flags, t_sndzerowin, t_sndrexmitpack,
+// t_rcvoopack, t_rcvtime, the five timers tt_*, t_logstate, t_snd_cwnd,
+// t_snd_ssthresh, t_maxseg, t_rcv_wnd, t_snd_wnd, xt_ecn. tcp_inptoxtp
+// (sys/netinet/tcp_subr.c) fills them from the tcpcb; it converts
+// t_rcvtime from ticks to the milliseconds since the last segment
+// arrived, in unsigned arithmetic that wraps after 2^32/hz milliseconds
+// of silence (about 71 minutes at hz=1000).
 const (
-	fbsdXtLen   = 0   // ksize_t xt_len
-	fbsdXtInp   = 8   // struct xinpcb xt_inp
-	fbsdXtState = 568 // int32_t t_state
+	fbsdXtLen           = 0   // ksize_t xt_len
+	fbsdXtInp           = 8   // struct xinpcb xt_inp
+	fbsdXtCC            = 504 // char xt_cc[TCP_CA_NAME_MAX]: the congestion control algorithm
+	fbsdXtCCLen         = 16  // TCP_CA_NAME_MAX
+	fbsdXtState         = 568 // int32_t t_state
+	fbsdXtSndRexmitPack = 580 // int32_t t_sndrexmitpack: segments retransmitted
+	fbsdXtRcvOOPack     = 584 // int32_t t_rcvoopack: segments received out of order
+	fbsdXtRcvTime       = 588 // int32_t t_rcvtime: milliseconds since the last segment arrived
+	fbsdXtSndCwnd       = 616 // uint32_t t_snd_cwnd, bytes
+	fbsdXtSndSsthresh   = 620 // uint32_t t_snd_ssthresh, bytes
+	fbsdXtMaxseg        = 624 // uint32_t t_maxseg, bytes
+	fbsdXtRcvWnd        = 628 // uint32_t t_rcv_wnd, bytes
+	fbsdXtSndWnd        = 632 // uint32_t t_snd_wnd, bytes
 )
 
 // Offsets in struct xfile.
@@ -140,13 +163,14 @@ func (l *freebsdPcbList) consistent() bool { return l.gen == l.endGen }
 func freebsdPcblistName(p Proto) string { return "net.inet." + p.String() + ".pcblist" }
 
 // decodeFreeBSDPcblist decodes the output of net.inet.tcp.pcblist (p is
-// ProtoTCP) or net.inet.udp.pcblist (ProtoUDP). A buffer that is truncated,
+// ProtoTCP) or net.inet.udp.pcblist (ProtoUDP); with info, each socket's
+// Internals too (see decodeFreeBSDInternals). A buffer that is truncated,
 // a length field that is shorter than its structure or runs past the end,
 // bytes after the trailer, or an embedded length that does not match the
 // known layout make the whole buffer an error. A record that decodes but
 // makes no sense (an inp_vflag with neither INP_IPV4 nor INP_IPV6, a TCP
 // state out of range) is left out with a warning.
-func decodeFreeBSDPcblist(buf []byte, p Proto, warn func(string)) (freebsdPcbList, error) {
+func decodeFreeBSDPcblist(buf []byte, p Proto, info bool, warn func(string)) (freebsdPcbList, error) {
 	le := binary.LittleEndian
 	name := freebsdPcblistName(p)
 	recLen, recName := fbsdXinpcbLen, "xinpcb"
@@ -170,6 +194,7 @@ func decodeFreeBSDPcblist(buf []byte, p Proto, warn func(string)) (freebsdPcbLis
 	off := int(hl)
 	// xig_count is a hint: never trust it beyond what the buffer can hold.
 	l.pcbs = make([]freebsdPcb, 0, min(count, (len(buf)-off)/recLen))
+	internals := internalsChunk{hint: cap(l.pcbs)}
 	for {
 		left := len(buf) - off
 		if left < 8 {
@@ -199,6 +224,9 @@ func decodeFreeBSDPcblist(buf []byte, p Proto, warn func(string)) (freebsdPcbLis
 				warn(fmt.Sprintf("%s: record at offset %d skipped: %s", name, off, skip))
 			}
 		} else {
+			if info {
+				pc.Internals = decodeFreeBSDInternals(rec, p, &pc, &internals)
+			}
 			l.pcbs = append(l.pcbs, pc)
 		}
 		off += int(n)
@@ -276,6 +304,76 @@ func decodeFreeBSDRecord(rec []byte, p Proto) (pc freebsdPcb, skip string, err e
 		}
 	}
 	return pc, "", nil
+}
+
+// decodeFreeBSDInternals returns the internals of a decoded pcb record
+// rec (an xtcpcb when p is ProtoTCP, else an xinpcb), taken from chunk;
+// nil when the record has none.
+//
+// The memory, of a pcb that has a socket and does not listen (a listening
+// socket's xsocket has no buffers), is from its xsockbufs: RmemAlloc and
+// WmemQueued are sb_mbcnt, the bytes of mbufs held by the receive and the
+// send buffer, RcvBuf and SndBuf are sb_hiwat, their sizes. The TCP fields
+// are those of decodeFreeBSDTCP.
+func decodeFreeBSDInternals(rec []byte, p Proto, pc *freebsdPcb, chunk *internalsChunk) *Internals {
+	var in Internals
+	if p == ProtoTCP {
+		in.HasTCP = decodeFreeBSDTCP(rec, &in)
+	}
+	if pc.so != 0 && pc.State != StateListen {
+		le := binary.LittleEndian
+		x := rec
+		if p == ProtoTCP {
+			x = rec[fbsdXtInp:]
+		}
+		in.Mem = MemInfo{
+			RmemAlloc:  le.Uint32(x[fbsdXsoRcvMb:]),
+			RcvBuf:     le.Uint32(x[fbsdXsoRcvHi:]),
+			SndBuf:     le.Uint32(x[fbsdXsoSndHi:]),
+			WmemQueued: le.Uint32(x[fbsdXsoSndMb:]),
+			Fields:     MemRmemAlloc | MemRcvBuf | MemSndBuf | MemWmemQueued,
+		}
+		in.HasMem = true
+	}
+	if !in.HasTCP && !in.HasMem {
+		return nil
+	}
+	return chunk.put(in)
+}
+
+// freebsdTCPFields are the TCPInfo fields decodeFreeBSDTCP fills.
+const freebsdTCPFields = TCPMSS | TCPCwnd | TCPSsthresh | TCPTotalRetrans | TCPRcvOOOPack | TCPLastAck | TCPWindows
+
+// decodeFreeBSDTCP fills in.TCP and in.Cong from an xtcpcb record and
+// reports whether the record carries a tcpcb's counters. A syncache entry
+// does not, nor does FreeBSD 13's record of a connection in TIME_WAIT:
+// tcp_inptoxtp leaves them zero, t_maxseg included, which a tcpcb never
+// has. It fills SndMSS (t_maxseg); SndCwnd and SndSsthresh (t_snd_cwnd
+// and t_snd_ssthresh, counted in bytes, in whole segments of SndMSS, as
+// Linux counts them); TotalRetrans (t_sndrexmitpack); RcvOOOPack
+// (t_rcvoopack); LastAckRecv (t_rcvtime: the age of the last segment
+// received, every one of which carries an ACK once synchronized); SndWnd
+// and RcvWnd (t_snd_wnd, t_rcv_wnd, bytes); and Cong from xt_cc. It has no
+// round-trip times, current retransmissions, byte or segment counts.
+func decodeFreeBSDTCP(rec []byte, in *Internals) bool {
+	le := binary.LittleEndian
+	mss := le.Uint32(rec[fbsdXtMaxseg:])
+	if mss == 0 {
+		return false
+	}
+	in.TCP = TCPInfo{
+		SndMSS:       mss,
+		SndCwnd:      le.Uint32(rec[fbsdXtSndCwnd:]) / mss,
+		SndSsthresh:  le.Uint32(rec[fbsdXtSndSsthresh:]) / mss,
+		TotalRetrans: le.Uint32(rec[fbsdXtSndRexmitPack:]),
+		RcvOOOPack:   le.Uint32(rec[fbsdXtRcvOOPack:]),
+		LastAckRecv:  le.Uint32(rec[fbsdXtRcvTime:]),
+		SndWnd:       le.Uint32(rec[fbsdXtSndWnd:]),
+		RcvWnd:       le.Uint32(rec[fbsdXtRcvWnd:]),
+		Fields:       freebsdTCPFields,
+	}
+	in.Cong = congestionOf(cString(rec[fbsdXtCC : fbsdXtCC+fbsdXtCCLen]))
+	return true
 }
 
 // freebsdXfile is a socket descriptor from kern.file.

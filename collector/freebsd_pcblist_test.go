@@ -64,13 +64,30 @@ type fbsdPcbSpec struct {
 	qlen, qlimit   uint32
 	xiLen, xsoLen  uint64 // override the embedded lengths when not 0
 	xtLen, xiOuter uint64 // override the record length when not 0
+	// The buffers' sb_hiwat and sb_mbcnt; without memSet, 65536 and 4096.
+	memSet             bool
+	rcvHiwat, rcvMbcnt uint32
+	sndHiwat, sndMbcnt uint32
+	tcb                fbsdTcbSpec
+}
+
+// fbsdTcbSpec is what tcp_inptoxtp copies from a tcpcb into an xtcpcb;
+// the zero value is a record without (a syncache entry, FreeBSD 13's
+// TIME_WAIT).
+type fbsdTcbSpec struct {
+	cc                    string
+	sndRexmitPack, rcvOOO uint32
+	rcvTime               uint32 // ms
+	cwnd, ssthresh        uint32 // bytes
+	maxseg                uint32
+	rcvWnd, sndWnd        uint32
 }
 
 // fbsdAppendXsockbuf writes a struct xsockbuf.
-func fbsdAppendXsockbuf(c *fbsdStruct, cc uint32) {
+func fbsdAppendXsockbuf(c *fbsdStruct, cc, hiwat, mbcnt uint32) {
 	c.u32(cc)    // sb_cc
-	c.u32(65536) // sb_hiwat
-	c.u32(4096)  // sb_mbcnt
+	c.u32(hiwat) // sb_hiwat
+	c.u32(mbcnt) // sb_mbcnt
 	c.u32(3)     // sb_mcnt
 	c.u32(1)     // sb_ccnt
 	c.u32(524288)
@@ -115,8 +132,13 @@ func (s fbsdPcbSpec) appendXsocket(c *fbsdStruct, proto uint32, family uint32) {
 		c.u16(2) // so_state
 		c.u16(0) // so_timeo
 		c.u16(0) // so_error
-		fbsdAppendXsockbuf(c, s.rcvCC)
-		fbsdAppendXsockbuf(c, s.sndCC)
+		if s.memSet {
+			fbsdAppendXsockbuf(c, s.rcvCC, s.rcvHiwat, s.rcvMbcnt)
+			fbsdAppendXsockbuf(c, s.sndCC, s.sndHiwat, s.sndMbcnt)
+		} else {
+			fbsdAppendXsockbuf(c, s.rcvCC, 65536, 4096)
+			fbsdAppendXsockbuf(c, s.sndCC, 65536, 4096)
+		}
 	} else {
 		// A syncache entry: the kernel sets xso_len, xso_protocol,
 		// so_type and so_state only, and leaves so_uid 0.
@@ -137,8 +159,8 @@ func (s fbsdPcbSpec) appendXsocket(c *fbsdStruct, proto uint32, family uint32) {
 		for range 6 {
 			c.u16(0)
 		}
-		fbsdAppendXsockbuf(c, 0)
-		fbsdAppendXsockbuf(c, 0)
+		fbsdAppendXsockbuf(c, 0, 0, 0)
+		fbsdAppendXsockbuf(c, 0, 0, 0)
 	}
 	c.align(8)
 	if got := len(c.b) - start; got != 240 {
@@ -233,14 +255,25 @@ func (s fbsdPcbSpec) xtcpcb() []byte {
 	s.appendXinpcb(&c, 6)
 	c.chars("freebsd", 32) // xt_stack
 	c.chars("", 64)        // xt_logid
-	c.chars("cubic", 16)   // xt_cc
+	c.chars(s.tcb.cc, 16)  // xt_cc
 	for range 6 {
 		c.u64(0x7777777777777777)
 	}
 	c.u32(uint32(s.tstate)) // t_state
-	for range 17 {
-		c.u32(0x99999999) // t_flags ... xt_ecn
+	c.u32(0x99999999)       // t_flags
+	c.u32(0x99999999)       // t_sndzerowin
+	c.u32(s.tcb.sndRexmitPack)
+	c.u32(s.tcb.rcvOOO)  // t_rcvoopack
+	c.u32(s.tcb.rcvTime) // t_rcvtime
+	for range 6 {
+		c.u32(0x99999999) // tt_rexmt, tt_persist, tt_keep, tt_2msl, tt_delack, t_logstate
 	}
+	c.u32(s.tcb.cwnd)     // t_snd_cwnd
+	c.u32(s.tcb.ssthresh) // t_snd_ssthresh
+	c.u32(s.tcb.maxseg)
+	c.u32(s.tcb.rcvWnd)
+	c.u32(s.tcb.sndWnd)
+	c.u32(0x99999999) // xt_ecn
 	for range 3 {
 		c.u32(0) // t_dsack_*
 	}
@@ -536,14 +569,14 @@ func fbsdRecords(specs []fbsdPcbSpec, p Proto) [][]byte {
 func TestDecodeFreeBSDPcblistFixture(t *testing.T) {
 	var warnings []string
 	warn := func(w string) { warnings = append(warnings, w) }
-	tcp, err := decodeFreeBSDPcblist(fbsdPcblist(41, 41, fbsdRecords(fbsdTCPFixture(), ProtoTCP)...), ProtoTCP, warn)
+	tcp, err := decodeFreeBSDPcblist(fbsdPcblist(41, 41, fbsdRecords(fbsdTCPFixture(), ProtoTCP)...), ProtoTCP, false, warn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !tcp.consistent() || tcp.gen != 41 {
 		t.Errorf("generation %d/%d, want 41/41", tcp.gen, tcp.endGen)
 	}
-	udp, err := decodeFreeBSDPcblist(fbsdPcblist(7, 7, fbsdRecords(fbsdUDPFixture(), ProtoUDP)...), ProtoUDP, warn)
+	udp, err := decodeFreeBSDPcblist(fbsdPcblist(7, 7, fbsdRecords(fbsdUDPFixture(), ProtoUDP)...), ProtoUDP, false, warn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -612,20 +645,20 @@ func TestDecodeFreeBSDPcblistFixture(t *testing.T) {
 }
 
 func TestDecodeFreeBSDPcblistEmptyAndChanged(t *testing.T) {
-	l, err := decodeFreeBSDPcblist(fbsdPcblist(5, 5), ProtoTCP, nil)
+	l, err := decodeFreeBSDPcblist(fbsdPcblist(5, 5), ProtoTCP, false, nil)
 	if err != nil || len(l.pcbs) != 0 || !l.consistent() {
 		t.Errorf("empty table: %+v, %v", l, err)
 	}
 	// The generation changed during the copy: decoded, flagged.
 	rec := fbsdUDPFixture()[0].xinpcb()
-	l, err = decodeFreeBSDPcblist(fbsdPcblist(5, 6, rec), ProtoUDP, nil)
+	l, err = decodeFreeBSDPcblist(fbsdPcblist(5, 6, rec), ProtoUDP, false, nil)
 	if err != nil || len(l.pcbs) != 1 || l.consistent() {
 		t.Errorf("changed table: %+v, %v", l, err)
 	}
 	// A record longer than the struct (a later release appending
 	// fields) is walked by its length.
 	long := append(fbsdPcbSpec{vflag: 1, local: fbsdAP("0.0.0.0:53"), remote: fbsdAP("0.0.0.0:0"), socket: true, so: 1, xiOuter: 408}.xinpcb(), make([]byte, 8)...)
-	l, err = decodeFreeBSDPcblist(fbsdPcblist(5, 5, long, rec), ProtoUDP, nil)
+	l, err = decodeFreeBSDPcblist(fbsdPcblist(5, 5, long, rec), ProtoUDP, false, nil)
 	if err != nil || len(l.pcbs) != 2 {
 		t.Errorf("longer record: %d pcbs, %v", len(l.pcbs), err)
 	}
@@ -641,7 +674,7 @@ func TestDecodeFreeBSDPcblistSkips(t *testing.T) {
 	negState.tstate = -1
 	var warnings []string
 	l, err := decodeFreeBSDPcblist(fbsdPcblist(1, 1, badFlag.xtcpcb(), tcp[1].xtcpcb(), badState.xtcpcb(), negState.xtcpcb()),
-		ProtoTCP, func(w string) { warnings = append(warnings, w) })
+		ProtoTCP, false, func(w string) { warnings = append(warnings, w) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -702,7 +735,7 @@ func TestDecodeFreeBSDPcblistMalformed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l, err := decodeFreeBSDPcblist(tc.buf, tc.p, nil)
+			l, err := decodeFreeBSDPcblist(tc.buf, tc.p, false, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
 			}
@@ -848,20 +881,60 @@ func fbsdSpecOf(pc *freebsdPcb) fbsdPcbSpec {
 			s.rcvCC, s.sndCC = pc.RecvQ, pc.SendQ
 		}
 	}
+	if in := pc.Internals; in != nil {
+		if in.HasTCP {
+			t := &in.TCP
+			s.tcb = fbsdTcbSpec{cc: in.Cong.String(), sndRexmitPack: t.TotalRetrans, rcvOOO: t.RcvOOOPack,
+				rcvTime: t.LastAckRecv, cwnd: t.SndCwnd * t.SndMSS, ssthresh: t.SndSsthresh * t.SndMSS,
+				maxseg: t.SndMSS, rcvWnd: t.RcvWnd, sndWnd: t.SndWnd}
+		}
+		if in.HasMem {
+			m := &in.Mem
+			s.memSet = true
+			s.rcvHiwat, s.rcvMbcnt, s.sndHiwat, s.sndMbcnt = m.RcvBuf, m.RmemAlloc, m.SndBuf, m.WmemQueued
+		}
+	}
 	return s
 }
 
+// checkFreeBSDInternals checks what the decoder with info made of pc
+// against the headers' meaning: the fields FreeBSD reports and no other,
+// TCP's only from a record with a tcpcb, memory only with a socket's
+// buffers.
+func checkFreeBSDInternals(t *testing.T, pc *freebsdPcb) {
+	t.Helper()
+	in := pc.Internals
+	if in == nil {
+		return
+	}
+	if !in.HasTCP && !in.HasMem {
+		t.Errorf("internals with neither TCP nor memory: %+v", in)
+	}
+	if in.HasTCP {
+		ti := &in.TCP
+		if pc.Proto != ProtoTCP || ti.SndMSS == 0 || ti.Fields == 0 || ti.HasRTT() || ti.HasBytes() || ti.Has(TCPRetransmits) || ti.Size != 0 {
+			t.Errorf("%v tcp internals %+v", pc.Proto, ti)
+		}
+	} else if in.TCP != (TCPInfo{}) || in.Cong != 0 {
+		t.Errorf("no tcp internals, yet %+v %v", in.TCP, in.Cong)
+	}
+	if in.HasMem && (pc.so == 0 || pc.State == StateListen || in.Mem.Has(MemDrops) || in.Mem.Has(MemWmemAlloc)) {
+		t.Errorf("memory %+v for socket %#x in %v", in.Mem, pc.so, pc.State)
+	}
+}
+
 func FuzzDecodeFreeBSDPcblist(f *testing.F) {
-	f.Add(fbsdPcblist(41, 41, fbsdRecords(fbsdTCPFixture(), ProtoTCP)...), false)
-	f.Add(fbsdPcblist(7, 8, fbsdRecords(fbsdUDPFixture(), ProtoUDP)...), true)
-	f.Add(fbsdPcblist(1, 1), false)
-	f.Add(fbsdXinpgen(64, 0, 0), true)
-	f.Fuzz(func(t *testing.T, data []byte, udp bool) {
+	f.Add(fbsdPcblist(41, 41, fbsdRecords(fbsdTCPFixture(), ProtoTCP)...), false, false)
+	f.Add(fbsdPcblist(41, 41, fbsdRecords(fbsdInternalsFixture(), ProtoTCP)...), false, true)
+	f.Add(fbsdPcblist(7, 8, fbsdRecords(fbsdUDPFixture(), ProtoUDP)...), true, true)
+	f.Add(fbsdPcblist(1, 1), false, false)
+	f.Add(fbsdXinpgen(64, 0, 0), true, false)
+	f.Fuzz(func(t *testing.T, data []byte, udp, info bool) {
 		p, recLen := ProtoTCP, fbXtcpcbSize
 		if udp {
 			p, recLen = ProtoUDP, fbXinpcbSize
 		}
-		l, err := decodeFreeBSDPcblist(data, p, func(w string) {
+		l, err := decodeFreeBSDPcblist(data, p, info, func(w string) {
 			if !strings.HasPrefix(w, freebsdPcblistName(p)+": record at offset ") {
 				t.Errorf("warning without table and offset: %q", w)
 			}
@@ -905,6 +978,10 @@ func FuzzDecodeFreeBSDPcblist(f *testing.F) {
 			if pc.so == 0 && (s.UID != -1 || s.RecvQ != 0 || s.SendQ != 0) {
 				t.Errorf("no socket, yet uid %d, queues %d/%d", s.UID, s.RecvQ, s.SendQ)
 			}
+			if !info && s.Internals != nil {
+				t.Errorf("internals not asked for: %+v", s.Internals)
+			}
+			checkFreeBSDInternals(t, pc)
 		}
 		// Each socket's ports are in the buffer, foreign then local, as
 		// struct in_endpoints holds them; what was decoded, written again
@@ -923,7 +1000,7 @@ func FuzzDecodeFreeBSDPcblist(f *testing.F) {
 				again = append(again, spec.xtcpcb())
 			}
 		}
-		round, err := decodeFreeBSDPcblist(fbsdPcblist(l.gen, l.endGen, again...), p, nil)
+		round, err := decodeFreeBSDPcblist(fbsdPcblist(l.gen, l.endGen, again...), p, info, nil)
 		if err != nil || len(round.pcbs) != len(l.pcbs) || (len(l.pcbs) > 0 && !reflect.DeepEqual(round.pcbs, l.pcbs)) ||
 			round.gen != l.gen || round.endGen != l.endGen {
 			t.Fatalf("decoded, built again and decoded: %v\n%+v\nwant\n%+v", err, round.pcbs, l.pcbs)

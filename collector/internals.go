@@ -9,9 +9,10 @@ import (
 
 // Internals is what the kernel tells of a socket's inner workings when
 // asked for it (Options.Info): TCP's own counters (tcp_info), the
-// congestion control algorithm, and the socket's memory. Older kernels
-// send a shorter tcp_info: fields past what they sent are zero, and the
-// Has methods say which are there.
+// congestion control algorithm, and the socket's memory. Older Linux
+// kernels send a shorter tcp_info, and the BSDs' socket lists carry only
+// some of its fields: fields a system did not report are zero, and the
+// Has methods of TCPInfo and MemInfo say which are there.
 type Internals struct {
 	// TCP is the connection's tcp_info; HasTCP says the kernel sent one
 	// (not for UDP, nor for TIME_WAIT or request sockets).
@@ -27,7 +28,9 @@ type Internals struct {
 }
 
 // TCPInfo is struct tcp_info, as far as portwatch reads it. Times are in
-// microseconds unless named otherwise; rates in bytes per second.
+// microseconds unless named otherwise; rates in bytes per second. The
+// BSDs fill the fields their socket lists carry, in the same units, and
+// list them in Fields.
 type TCPInfo struct {
 	State, CAState  uint8
 	Retransmits     uint8 // retransmissions of the current segment (icsk_retransmits)
@@ -69,9 +72,45 @@ type TCPInfo struct {
 	DSACKDups, ReordSeen       uint32
 	RcvOOOPack, SndWnd, RcvWnd uint32
 
-	// Size is how many bytes of tcp_info the kernel sent.
+	// Size is how many bytes of tcp_info the kernel sent (Linux).
 	Size int
+	// Fields lists the fields the system reported when it is not Linux's
+	// tcp_info (the BSDs); the empty set means tcp_info's own rule, where
+	// Size says which fields the kernel sent. See Has.
+	Fields TCPFields
 }
+
+// TCPFields is a set of TCPInfo's fields (or of pairs of fields that are
+// reported together), for Fields and Has.
+type TCPFields uint32
+
+// The fields of TCPInfo that TCPFields names.
+const (
+	TCPRTT           TCPFields = 1 << iota // RTT and RTTVar
+	TCPRTO                                 // RTO
+	TCPCwnd                                // SndCwnd
+	TCPSsthresh                            // SndSsthresh
+	TCPMSS                                 // SndMSS
+	TCPRetransmits                         // Retransmits
+	TCPTotalRetrans                        // TotalRetrans
+	TCPLost                                // Lost
+	TCPLastData                            // LastDataSent and LastDataRecv
+	TCPLastAck                             // LastAckRecv
+	TCPPacing                              // PacingRate and MaxPacingRate
+	TCPBytesAcked                          // BytesAcked
+	TCPBytesReceived                       // BytesReceived
+	TCPSegs                                // SegsIn and SegsOut
+	TCPDeliveryRate                        // DeliveryRate
+	TCPBytesSent                           // BytesSent
+	TCPBytesRetrans                        // BytesRetrans
+	TCPWindows                             // SndWnd and RcvWnd
+	TCPRcvOOOPack                          // RcvOOOPack
+
+	// tcpInfoBase are the fields of every tcp_info (the 2.6 struct) that
+	// the set names.
+	tcpInfoBase = TCPRTT | TCPRTO | TCPCwnd | TCPSsthresh | TCPMSS | TCPRetransmits |
+		TCPTotalRetrans | TCPLost | TCPLastData | TCPLastAck
+)
 
 // The ends of the fields of struct tcp_info that arrived in later
 // kernels; a tcp_info of at least that many bytes has the field.
@@ -85,21 +124,58 @@ const (
 	tcpInfoEndRcvWnd       = 236 // 5.4-6.2: dsack_dups ... rcv_wnd
 )
 
+// linuxFields returns the fields a Linux tcp_info of size bytes has: the
+// oldest kernels' fields always (also for a TCPInfo made by hand, without
+// Size), and the later ones when the struct reaches them.
+func linuxFields(size int) TCPFields {
+	f := tcpInfoBase
+	for _, later := range [...]struct {
+		end    int
+		fields TCPFields
+	}{
+		{tcpInfoEndPacing, TCPPacing},
+		{tcpInfoEndBytesRecv, TCPBytesAcked | TCPBytesReceived},
+		{tcpInfoEndSegs, TCPSegs},
+		{tcpInfoEndDelivery, TCPDeliveryRate},
+		{tcpInfoEndBytesSent, TCPBytesSent | TCPBytesRetrans},
+		{tcpInfoEndRcvWnd, TCPWindows | TCPRcvOOOPack},
+	} {
+		if size >= later.end {
+			f |= later.fields
+		}
+	}
+	return f
+}
+
+// Has reports whether the system reported every field of f: those listed
+// in Fields when it is not empty (the BSDs), else those of a Linux
+// tcp_info of Size bytes.
+func (t *TCPInfo) Has(f TCPFields) bool {
+	known := t.Fields
+	if known == 0 {
+		known = linuxFields(t.Size)
+	}
+	return known&f == f
+}
+
+// HasRTT reports whether the system reported RTT and RTTVar.
+func (t *TCPInfo) HasRTT() bool { return t.Has(TCPRTT) }
+
 // HasPacing reports whether the kernel sent the pacing rates.
-func (t *TCPInfo) HasPacing() bool { return t.Size >= tcpInfoEndPacing }
+func (t *TCPInfo) HasPacing() bool { return t.Has(TCPPacing) }
 
 // HasBytes reports whether the kernel sent BytesAcked and BytesReceived.
-func (t *TCPInfo) HasBytes() bool { return t.Size >= tcpInfoEndBytesRecv }
+func (t *TCPInfo) HasBytes() bool { return t.Has(TCPBytesAcked | TCPBytesReceived) }
 
 // HasSegs reports whether the kernel sent SegsIn and SegsOut.
-func (t *TCPInfo) HasSegs() bool { return t.Size >= tcpInfoEndSegs }
+func (t *TCPInfo) HasSegs() bool { return t.Has(TCPSegs) }
 
 // HasDeliveryRate reports whether the kernel sent DeliveryRate.
-func (t *TCPInfo) HasDeliveryRate() bool { return t.Size >= tcpInfoEndDelivery }
+func (t *TCPInfo) HasDeliveryRate() bool { return t.Has(TCPDeliveryRate) }
 
 // HasBytesSent reports whether the kernel sent BytesSent and
 // BytesRetrans.
-func (t *TCPInfo) HasBytesSent() bool { return t.Size >= tcpInfoEndBytesSent }
+func (t *TCPInfo) HasBytesSent() bool { return t.Has(TCPBytesSent | TCPBytesRetrans) }
 
 // decodeTCPInfo reads a struct tcp_info of any length (the kernel's
 // own); it reports false when b is shorter than the oldest kernels'.
@@ -152,9 +228,33 @@ type MemInfo struct {
 	OptMem     uint32 // socket options' memory
 	Backlog    uint32 // packets waiting in the backlog queue
 	Drops      uint32 // packets dropped (4.0+)
-	// Count is how many of these the kernel sent.
+	// Count is how many of these the kernel sent (Linux).
 	Count int
+	// Fields lists the fields the system reported when it is not Linux's
+	// sk_meminfo (the BSDs); the empty set means every field, as Linux
+	// reports them (Drops is 0 from a kernel that sent 8 values). See Has.
+	Fields MemFields
 }
+
+// MemFields is a set of MemInfo's fields, for Fields and Has.
+type MemFields uint16
+
+// The fields of MemInfo that MemFields names.
+const (
+	MemRmemAlloc MemFields = 1 << iota
+	MemRcvBuf
+	MemWmemAlloc
+	MemSndBuf
+	MemFwdAlloc
+	MemWmemQueued
+	MemOptMem
+	MemBacklog
+	MemDrops
+)
+
+// Has reports whether the system reported every field of f: those listed
+// in Fields when it is not empty (the BSDs), else every one (Linux).
+func (m *MemInfo) Has(f MemFields) bool { return m.Fields == 0 || m.Fields&f == f }
 
 // decodeMemInfo reads an INET_DIAG_SKMEMINFO attribute: an array of u32,
 // as long as the kernel's SK_MEMINFO_VARS. It reports false when b is
@@ -192,9 +292,10 @@ type Congestion uint8
 // it is replaced, never changed, when a name is added.
 var congNames atomic.Pointer[[]string]
 
-// knownCongestion are the kernel's algorithms, named without adding one.
+// knownCongestion are the kernels' algorithms, named without adding one.
 var knownCongestion = []string{"", "cubic", "bbr", "reno", "dctcp", "htcp", "bic", "vegas", "westwood",
-	"illinois", "hybla", "scalable", "yeah", "lp", "veno", "highspeed", "cdg", "nv", "bbr2", "bbr3"}
+	"illinois", "hybla", "scalable", "yeah", "lp", "veno", "highspeed", "cdg", "nv", "bbr2", "bbr3",
+	"newreno", "chd", "hd"} // the last three: FreeBSD's
 
 // congMu serializes additions to congNames.
 var congMu sync.Mutex

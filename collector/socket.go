@@ -302,8 +302,8 @@ type Socket struct {
 	// OwnerUnknown says why Owners is empty when owners were asked for.
 	OwnerUnknown OwnerUnknown
 	// Internals are the kernel's counters of the socket, when they were
-	// asked for (Options.Info) and the source has them (Linux netlink);
-	// nil otherwise.
+	// asked for (Options.Info) and the source has them (Linux netlink,
+	// macOS, FreeBSD); nil otherwise.
 	Internals *Internals
 }
 

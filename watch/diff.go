@@ -142,14 +142,19 @@ func changed(old, s *collector.Socket, ch Change, now time.Time) Event {
 // none.
 func bytesOf(s *collector.Socket) (sent, recv uint64, ok bool) {
 	in := s.Internals
-	if in == nil || !in.HasTCP || !in.TCP.HasBytes() {
+	if in == nil || !in.HasTCP || !in.TCP.Has(collector.TCPBytesReceived) {
 		return 0, 0, false
 	}
-	sent = in.TCP.BytesAcked
-	if in.TCP.HasBytesSent() {
-		sent = in.TCP.BytesSent
+	t := &in.TCP
+	switch {
+	case t.Has(collector.TCPBytesSent):
+		sent = t.BytesSent
+	case t.Has(collector.TCPBytesAcked):
+		sent = t.BytesAcked
+	default:
+		return 0, 0, false
 	}
-	return sent, in.TCP.BytesReceived, true
+	return sent, t.BytesReceived, true
 }
 
 // since is how far a counter moved from old to cur, 0 when it went back.

@@ -121,6 +121,16 @@ of their own processes and root sees all.`,
 	return cmd
 }
 
+// internalsAvailable reports whether this system's collector gives
+// sockets' internals (-i).
+func internalsAvailable() bool {
+	switch runtime.GOOS {
+	case "linux", "darwin", "freebsd":
+		return true
+	}
+	return false
+}
+
 // joinContinuousValue lets -c take its interval as the next word, as
 // people write it (portwatch -c 2): pflag gives a flag whose value is
 // optional only in the -c=2 form, and would take the 2 for a stray
@@ -266,8 +276,8 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 		reg = r
 	}
 
-	if opts.Info && runtime.GOOS != "linux" {
-		fmt.Fprintf(stderr, "portwatch: -i: socket internals come from Linux's sock_diag; they are not available on %s (the sockets are listed without them)\n", runtime.GOOS)
+	if opts.Info && !internalsAvailable() {
+		fmt.Fprintf(stderr, "portwatch: -i: socket internals come from Linux's sock_diag and the socket lists of macOS and FreeBSD; they are not available on %s (the sockets are listed without them)\n", runtime.GOOS)
 	}
 	snap, err := collect(ctx, f.replay, opts)
 	if err != nil {

@@ -337,8 +337,10 @@ func (m *viewModel) moveCursor(delta int) {
 // noRates says why the view cannot show rates ("" when it can).
 func (m *viewModel) noRates() string {
 	switch {
-	case runtime.GOOS != "linux":
-		return "rates come from Linux's tcp_info; they are not available on " + runtime.GOOS
+	case runtime.GOOS == "freebsd":
+		return "rates need byte counters, which FreeBSD's socket list does not carry"
+	case !internalsAvailable():
+		return "rates come from the kernel's byte counters (Linux, macOS); they are not available on " + runtime.GOOS
 	case m.src.flags.replay != "":
 		return "a replay holds no counters to take rates from"
 	case m.src.flags.source.value == string(collector.SourceProcfs):
