@@ -128,21 +128,25 @@ const (
 // oldest kernels' fields always (also for a TCPInfo made by hand, without
 // Size), and the later ones when the struct reaches them.
 func linuxFields(size int) TCPFields {
+	// Straight comparisons: Has runs for every field of every socket shown.
 	f := tcpInfoBase
-	for _, later := range [...]struct {
-		end    int
-		fields TCPFields
-	}{
-		{tcpInfoEndPacing, TCPPacing},
-		{tcpInfoEndBytesRecv, TCPBytesAcked | TCPBytesReceived},
-		{tcpInfoEndSegs, TCPSegs},
-		{tcpInfoEndDelivery, TCPDeliveryRate},
-		{tcpInfoEndBytesSent, TCPBytesSent | TCPBytesRetrans},
-		{tcpInfoEndRcvWnd, TCPWindows | TCPRcvOOOPack},
-	} {
-		if size >= later.end {
-			f |= later.fields
-		}
+	if size >= tcpInfoEndPacing {
+		f |= TCPPacing
+	}
+	if size >= tcpInfoEndBytesRecv {
+		f |= TCPBytesAcked | TCPBytesReceived
+	}
+	if size >= tcpInfoEndSegs {
+		f |= TCPSegs
+	}
+	if size >= tcpInfoEndDelivery {
+		f |= TCPDeliveryRate
+	}
+	if size >= tcpInfoEndBytesSent {
+		f |= TCPBytesSent | TCPBytesRetrans
+	}
+	if size >= tcpInfoEndRcvWnd {
+		f |= TCPWindows | TCPRcvOOOPack
 	}
 	return f
 }

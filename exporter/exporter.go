@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/portwatch/portwatch/audit"
 	"github.com/portwatch/portwatch/collector"
 )
 
@@ -36,6 +37,10 @@ type Options struct {
 	// NoProcessLabels leaves the process label of every listener empty,
 	// for a server reachable by people who should not see process names.
 	NoProcessLabels bool
+	// Audit, when set, judges each collection's listeners against Rules
+	// for portwatch_audit_findings and portwatch_audit_finding_info.
+	Audit func(snap *collector.Snapshot) *audit.Report
+	Rules *audit.Rules
 	// Version is the build's version, for portwatch_build_info.
 	Version string
 	// Now is the clock; nil means time.Now.
@@ -137,6 +142,9 @@ func (e *Exporter) current(ctx context.Context) *collection {
 		var dropped int
 		c.metrics, dropped = e.build(snap)
 		e.dropped += dropped
+		if e.opts.Audit != nil {
+			c.metrics = append(c.metrics, AuditMetrics(e.opts.Audit(snap), e.opts.Rules, e.opts.NoProcessLabels)...)
+		}
 	}
 	c.metrics = append(c.metrics,
 		prometheus.MustNewConstMetric(descCollectDuration, prometheus.GaugeValue, c.duration.Seconds()),

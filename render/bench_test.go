@@ -96,3 +96,23 @@ func BenchmarkSanitizeClean(b *testing.B) {
 		_ = Sanitize("systemd-resolved")
 	}
 }
+
+// BenchmarkTableInternals reports the cost of a -i table (ns/socket): each
+// socket with a full tcp_info and memory.
+func BenchmarkTableInternals(b *testing.B) {
+	snap := benchSnapshot(10000)
+	in := make([]collector.Internals, len(snap.Sockets))
+	for i := range snap.Sockets {
+		in[i] = collector.Internals{HasTCP: true, HasMem: true, Cong: collector.CongestionNamed("cubic"),
+			TCP: collector.TCPInfo{RTT: 52, RTTVar: 26, SndCwnd: 10, SndMSS: 32768, BytesSent: 300000, BytesAcked: 300001,
+				BytesReceived: 70000, SegsIn: 12, SegsOut: 20, DeliveryRate: 1 << 30, PacingRate: 1 << 31, Size: 232},
+			Mem: collector.MemInfo{RcvBuf: 131072, SndBuf: 16384, Count: 9}}
+		snap.Sockets[i].Internals = &in[i]
+	}
+	for b.Loop() {
+		if err := Table(io.Discard, snap, benchOpts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(snap.Sockets)), "ns/socket")
+}

@@ -29,7 +29,8 @@ const auditExamples = `  portwatch audit                         what this host 
   sudo portwatch audit --save /etc/portwatch/baseline.json
   portwatch audit --baseline /etc/portwatch/baseline.json   new, missing and changed listeners
   portwatch audit --baseline B --fail-on none --json | jq '.findings[]'
-  portwatch audit --print-rules > my-rules.json            the rules, to amend with --rules`
+  portwatch audit --print-rules > my-rules.json            the rules, to amend with --rules
+  portwatch audit --textfile /var/lib/prometheus/node-exporter/portwatch.prom   for node_exporter, from cron`
 
 type auditFlags struct {
 	json         bool
@@ -41,6 +42,7 @@ type auditFlags struct {
 	printRules   bool
 	servicesFile string
 	netns        string
+	textfile     string
 }
 
 func newAuditCommand(stdout io.Writer) *cobra.Command {
@@ -85,6 +87,7 @@ flag, rules file or baseline; 1 when the sockets could not be read, or
 	fl.StringVar(&f.rulesFile, "rules", "", "amend the built-in rules with this rules file")
 	fl.BoolVar(&f.printRules, "print-rules", false, "print the rules in effect as a rules file and exit")
 	fl.StringVar(&f.servicesFile, "services", "", "extra service names in /etc/services syntax")
+	fl.StringVar(&f.textfile, "textfile", "", "write the findings as Prometheus metrics to FILE for node_exporter's textfile collector (atomically), instead of the report")
 	bindNetnsFlag(fl, &f.netns)
 	return cmd
 }
@@ -96,6 +99,18 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 	}
 	if f.allowPartial && f.save == "" {
 		return usagef("--allow-partial applies only with --save FILE")
+	}
+	if f.textfile != "" {
+		switch {
+		case f.json:
+			return usagef("--textfile writes metrics, not --json")
+		case f.printRules:
+			return usagef("--textfile conflicts with --print-rules")
+		case !exporterBuild:
+			// The metrics are written by the Prometheus client, which
+			// portwatch-exporter alone links.
+			return runInExporter(ctx, stdout, stderr)
+		}
 	}
 	rules, err := loadRules(f.rulesFile, stderr)
 	if err != nil {
@@ -153,6 +168,12 @@ func runAudit(ctx context.Context, f *auditFlags, stdout, stderr io.Writer) erro
 		}
 	}
 	rep := audit.Evaluate(listeners, rules, base)
+	if f.textfile != "" {
+		if err := writeAuditTextfile(f.textfile, rep, rules); err != nil {
+			return failf("cannot write the metrics to %s: %v", render.Sanitize(f.textfile), render.Sanitize(err.Error()))
+		}
+		return nil
+	}
 
 	meta := &render.AuditMeta{Time: snap.Time, Host: snap.Host, Baseline: f.baseline, Policy: policy,
 		FailOn: f.failOn, Warnings: snap.Warnings, Report: rep,

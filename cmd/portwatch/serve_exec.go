@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
+
+	"github.com/portwatch/portwatch/audit"
 )
 
 // runServe runs portwatch-exporter, found beside this binary or on PATH,
@@ -19,11 +21,25 @@ import (
 // client library lives in that build alone: linked here, its
 // initialisation would cost every portwatch command milliseconds.
 func runServe(ctx context.Context, _ *serveFlags, stdout, stderr io.Writer) error {
+	return runInExporter(ctx, stdout, stderr)
+}
+
+// exporterBuild is false: this build does not link the Prometheus client.
+const exporterBuild = false
+
+// runInExporter runs this command line in portwatch-exporter.
+func runInExporter(ctx context.Context, stdout, stderr io.Writer) error {
 	path, err := findExporter()
 	if err != nil {
-		return failf("portwatch serve runs %s, which is neither beside portwatch nor on PATH: install it with portwatch (make build builds both)", exporterName)
+		return failf("this command runs %s, which is neither beside portwatch nor on PATH: install it with portwatch (make build builds both)", exporterName)
 	}
 	return runExporter(ctx, path, os.Args[1:], stdout, stderr)
+}
+
+// writeAuditTextfile is never reached in this build: audit --textfile
+// runs in portwatch-exporter.
+func writeAuditTextfile(string, *audit.Report, *audit.Rules) error {
+	return errors.New("the Prometheus client is not in this build")
 }
 
 // runChildExporter runs the exporter at path with args as a child process

@@ -15,9 +15,24 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/portwatch/portwatch/audit"
 	"github.com/portwatch/portwatch/collector"
 	"github.com/portwatch/portwatch/exporter"
+	"github.com/portwatch/portwatch/process"
 )
+
+// exporterBuild is true: this build links the Prometheus client.
+const exporterBuild = true
+
+// runInExporter is never reached in this build, which is the exporter.
+func runInExporter(context.Context, io.Writer, io.Writer) error {
+	return failf("internal error: the exporter build asked for the exporter")
+}
+
+// writeAuditTextfile writes the audit metrics of rep to path.
+func writeAuditTextfile(path string, rep *audit.Report, rules *audit.Rules) error {
+	return exporter.WriteTextfile(path, exporter.AuditMetrics(rep, rules, false))
+}
 
 // runServe serves the metrics until SIGINT or SIGTERM, then shuts the
 // server down (exit 0).
@@ -34,7 +49,12 @@ func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return collectError(ctx, err, collector.SourceAuto)
 	}
+	rules, err := loadRules("", stderr)
+	if err != nil {
+		return err
+	}
 	users := newUserCache()
+	procs := process.NewReader("")
 	var warned sync.Map
 	exp := exporter.New(exporter.Options{
 		Collect: func(ctx context.Context) (*collector.Snapshot, error) {
@@ -55,6 +75,16 @@ func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) erro
 		// Called under the exporter's lock: the user cache is not shared.
 		Labels: func(s *collector.Socket) exporter.ListenerNames {
 			return exporter.ListenerNames{Service: reg.Name(s.Proto.String(), s.Local.Port()), User: users.name(s.UID)}
+		},
+		Rules: rules,
+		Audit: func(snap *collector.Snapshot) *audit.Report {
+			var listening []collector.Socket
+			for _, s := range snap.Sockets {
+				if s.Listening() {
+					listening = append(listening, s)
+				}
+			}
+			return audit.Evaluate(auditListeners(listening, reg, procs, users.name, placesOf(snap)), rules, nil)
 		},
 	})
 	mux := http.NewServeMux()

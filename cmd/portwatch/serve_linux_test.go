@@ -220,6 +220,9 @@ scrape_configs:
 			}
 			continue
 		}
+		if !bytes.Contains(body, []byte(`portwatch_audit_findings{rule="database-exposed",severity="high"}`)) {
+			t.Errorf("the scrape has no audit findings per rule:\n%s", body)
+		}
 		check := exec.Command(promtool, "check", "metrics")
 		check.Stdin = bytes.NewReader(body)
 		if out, err := check.CombinedOutput(); err != nil {
@@ -269,5 +272,66 @@ func TestServeBadValues(t *testing.T) {
 	r := runCmd(t, exec.Command(binPath, "serve", "--listen", ln.Addr().String()))
 	if r.code != 1 || !strings.Contains(r.stderr, ln.Addr().String()) {
 		t.Errorf("a port in use: exit %d, want 1 naming %s: %q", r.code, ln.Addr(), r.stderr)
+	}
+}
+
+// TestAuditTextfile: portwatch audit --textfile (run by portwatch-exporter)
+// writes the audit metrics for node_exporter; a reader during the writes
+// only ever sees a whole file, and promtool accepts it.
+func TestAuditTextfile(t *testing.T) {
+	promtool := testenv.NeedProgram(t, "promtool", "prometheus")
+	buildExporter(t)
+	if r := runCmd(t, exec.Command(binPath, "audit", "--textfile", "x.prom", "--json")); r.code != 2 {
+		t.Errorf("--textfile with --json: exit %d, want 2: %q", r.code, r.stderr)
+	}
+	path := filepath.Join(t.TempDir(), "portwatch.prom")
+	r := runCmd(t, exec.Command(binPath, "audit", "--textfile", path))
+	whole, err := os.ReadFile(path)
+	if r.code != 0 || err != nil || r.stdout != "" {
+		t.Fatalf("audit --textfile: exit %d, stdout %q, stderr %q, file: %v", r.code, r.stdout, r.stderr, err)
+	}
+	rules := strings.Count(string(whole), "portwatch_audit_findings{")
+	if rules < 10 {
+		t.Fatalf("%d rule counts in:\n%s", rules, whole)
+	}
+	stop := make(chan struct{})
+	partial := make(chan string, 1)
+	var reads sync.WaitGroup
+	reads.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			data, err := os.ReadFile(path)
+			if err == nil && (strings.Count(string(data), "portwatch_audit_findings{") != rules || !bytes.HasSuffix(data, []byte("\n"))) {
+				select {
+				case partial <- string(data):
+				default:
+				}
+			}
+		}
+	})
+	for range 5 {
+		if r := runCmd(t, exec.Command(binPath, "audit", "--textfile", path)); r.code != 0 {
+			t.Errorf("audit --textfile: exit %d: %s", r.code, r.stderr)
+		}
+	}
+	close(stop)
+	reads.Wait()
+	select {
+	case p := <-partial:
+		t.Errorf("a reader saw a partial file:\n%s", p)
+	default:
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = bytes.NewReader(whole)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("%d files beside the textfile, want none (no temporary left)", len(entries)-1)
 	}
 }
