@@ -16,6 +16,7 @@ type serveFlags struct {
 	maxSeries       int
 	maxRequests     int
 	noProcessLabels bool
+	webConfig       string
 }
 
 // exporterName is the build of portwatch that serve runs: this command
@@ -38,14 +39,15 @@ for it), with /healthz for health checks. Scrapes that come within
 
 It listens on ` + defaultServeAddress + ` unless --web.listen-address says otherwise.
 Listening beyond loopback shows process names to whoever can connect:
-bind to loopback or a private address, or leave the process label out
-(--no-process-labels).
+bind to loopback or a private address, require TLS and a password with
+--web.config.file (the standard web config of Prometheus exporters), or
+leave the process label out (--no-process-labels).
 
 portwatch serve runs portwatch-exporter, the build of portwatch with the
 Prometheus client library (kept out of portwatch so that its every other
 command starts fast); it comes beside portwatch.`,
 		Example: `  portwatch serve
-  portwatch serve --web.listen-address 10.0.0.5:9717 --no-process-labels
+  portwatch serve --web.listen-address 10.0.0.5:9717 --web.config.file /etc/portwatch/web.yml
   curl -s localhost:9717/metrics | grep portwatch_listener_info`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -62,6 +64,7 @@ command starts fast); it comes beside portwatch.`,
 	fl.Var(&f.minInterval, "min-interval", "least time between two collections: scrapes sooner share the last (500ms, 2s)")
 	fl.IntVar(&f.maxSeries, "max-series", 500, "most series of portwatch_connections_by_remote_port (the busiest remote ports)")
 	fl.IntVar(&f.maxRequests, "max-requests", 64, "most scrapes served at once; more get 503")
+	fl.StringVar(&f.webConfig, "web.config.file", "", "TLS and basic auth: the web config file every Prometheus exporter reads (exporter-toolkit)")
 	fl.BoolVar(&f.noProcessLabels, "no-process-labels", false, "leave process names out of the metrics")
 	return cmd
 }

@@ -7,18 +7,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/portwatch/portwatch/audit"
 	"github.com/portwatch/portwatch/collector"
 	"github.com/portwatch/portwatch/exporter"
 	"github.com/portwatch/portwatch/process"
+	"github.com/portwatch/portwatch/render"
 )
 
 // exporterBuild is true: this build links the Prometheus client.
@@ -37,6 +42,13 @@ func writeAuditTextfile(path string, rep *audit.Report, rules *audit.Rules) erro
 // runServe serves the metrics until SIGINT or SIGTERM, then shuts the
 // server down (exit 0).
 func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
+	if f.webConfig != "" {
+		if err := web.Validate(f.webConfig); err != nil {
+			// YAML's errors take several lines: one line here.
+			why := strings.Join(strings.Fields(err.Error()), " ")
+			return usagef("invalid --web.config.file %s: %s", render.Sanitize(f.webConfig), render.Sanitize(why))
+		}
+	}
 	reg, err := loadRegistry("", stderr)
 	if err != nil {
 		return err
@@ -109,9 +121,20 @@ func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) erro
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() {
+		// TLS and basic auth as the web config file says; plain HTTP
+		// without one.
+		systemd := false
+		addrs := []string{f.listen}
+		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		done <- web.Serve(ln, srv, &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: &systemd,
+			WebConfigFile: &f.webConfig}, logger)
+	}()
 	select {
 	case err := <-done:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
 		return failf("serving on %s: %v", f.listen, err)
 	case <-ctx.Done():
 	}

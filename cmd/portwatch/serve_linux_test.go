@@ -2,9 +2,17 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/portwatch/portwatch/internal/testenv"
 )
@@ -333,5 +343,113 @@ func TestAuditTextfile(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("%d files beside the textfile, want none (no temporary left)", len(entries)-1)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key into dir and
+// returns a pool that trusts it.
+func selfSigned(t *testing.T, dir string) *x509.CertPool {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "portwatch test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, block := range map[string]*pem.Block{
+		"cert.pem": {Type: "CERTIFICATE", Bytes: der}, "key.pem": {Type: "EC PRIVATE KEY", Bytes: keyDER},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
+}
+
+// TestServeTLSAndBasicAuth: with a web config made by the test, serve
+// speaks TLS and wants the password: none or a wrong one is 401, the right
+// one 200; a malformed web config is exit 2 naming the file.
+func TestServeTLSAndBasicAuth(t *testing.T) {
+	buildExporter(t)
+	dir := t.TempDir()
+	pool := selfSigned(t, dir)
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "web.yml")
+	if err := os.WriteFile(config, []byte(fmt.Sprintf(`tls_server_config:
+  cert_file: %s
+  key_file: %s
+basic_auth_users:
+  prom: %s
+`, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), hash)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	startDaemon(t, binPath, "serve", "--listen", target, "--web.config.file", config)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	get := func(user, pass string) (int, string) {
+		req, _ := http.NewRequest("GET", "https://"+target+"/metrics", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	code, body := get("prom", "s3cret")
+	for code == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		code, body = get("prom", "s3cret")
+	}
+	if code != 200 || !strings.Contains(body, "portwatch_listener_info") {
+		t.Fatalf("the right password: %d %.200s", code, body)
+	}
+	for _, c := range [][2]string{{"", ""}, {"prom", "wrong"}, {"other", "s3cret"}} {
+		if code, _ := get(c[0], c[1]); code != 401 {
+			t.Errorf("user %q password %q: %d, want 401", c[0], c[1], code)
+		}
+	}
+	if resp, err := http.Get("http://" + target + "/metrics"); err == nil {
+		if resp.StatusCode == 200 {
+			t.Error("plain HTTP to the TLS port got the metrics")
+		}
+		resp.Body.Close()
+	}
+
+	bad := filepath.Join(dir, "bad.yml")
+	for _, text := range []string{"tls_server_config: [\n", "basic_auth_users:\n  prom: x\nno_such_field: 1\n",
+		"tls_server_config:\n  cert_file: /nonexistent.pem\n  key_file: /nonexistent.key\n"} {
+		if err := os.WriteFile(bad, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runCmd(t, exec.Command(binPath, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(freePort(t)), "--web.config.file", bad))
+		if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, bad) {
+			t.Errorf("web config %q: exit %d, want 2 with one line naming %s: %q", text, r.code, bad, r.stderr)
+		}
 	}
 }
