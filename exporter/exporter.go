@@ -149,6 +149,7 @@ func (e *Exporter) current(ctx context.Context) *collection {
 	c.metrics = append(c.metrics,
 		prometheus.MustNewConstMetric(descCollectDuration, prometheus.GaugeValue, c.duration.Seconds()),
 		prometheus.MustNewConstMetric(descCollectErrors, prometheus.CounterValue, float64(e.collectErrors)),
+		prometheus.MustNewConstMetric(descCollections, prometheus.CounterValue, float64(e.collections)),
 		prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(e.dropped), "portwatch_connections_by_remote_port"))
 	e.last, e.lastAt = c, now
 	return c

@@ -28,6 +28,8 @@ var (
 		[]string{"event"}, nil)
 	descCollectDuration = prometheus.NewDesc("portwatch_collect_duration_seconds",
 		"How long the last collection of the socket tables took.", nil, nil)
+	descCollections = prometheus.NewDesc("portwatch_collections_total",
+		"Collections of the socket tables: at most one per --min-interval, however many scrapes come.", nil, nil)
 	descCollectErrors = prometheus.NewDesc("portwatch_collect_errors_total",
 		"Collections of the socket tables that failed.", nil, nil)
 	descDropped = prometheus.NewDesc("portwatch_series_dropped_total",

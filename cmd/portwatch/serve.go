@@ -63,7 +63,7 @@ command starts fast); it comes beside portwatch.`,
 	fl.StringVar(&f.listen, "listen", defaultServeAddress, "the same as --web.listen-address")
 	fl.Var(&f.minInterval, "min-interval", "least time between two collections: scrapes sooner share the last (500ms, 2s)")
 	fl.IntVar(&f.maxSeries, "max-series", 500, "most series of portwatch_connections_by_remote_port (the busiest remote ports)")
-	fl.IntVar(&f.maxRequests, "max-requests", 64, "most scrapes served at once; more get 503")
+	fl.IntVar(&f.maxRequests, "max-requests", 256, "most scrapes served at once; more get 503")
 	fl.StringVar(&f.webConfig, "web.config.file", "", "TLS and basic auth: the web config file every Prometheus exporter reads (exporter-toolkit)")
 	fl.BoolVar(&f.noProcessLabels, "no-process-labels", false, "leave process names out of the metrics")
 	return cmd

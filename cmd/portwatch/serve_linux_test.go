@@ -453,3 +453,83 @@ basic_auth_users:
 		}
 	}
 }
+
+// scrapeValue returns the value of the sample named name (with its labels,
+// as the text format writes them) in a scrape, -1 when it has none.
+func scrapeValue(text, name string) float64 {
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
+// TestServeUnderLoad: 200 scrapes at once are all answered and share
+// collections (at most one per --min-interval, counted by the exporter
+// itself); memory stays bounded; clients that send half a request and
+// stall do not hold up a scrape.
+func TestServeUnderLoad(t *testing.T) {
+	buildExporter(t)
+	target := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	startDaemon(t, binPath, "serve", "--listen", target, "--min-interval", "2s")
+	url := "http://" + target + "/metrics"
+	before := scrapeValue(waitHTTP(t, url), "portwatch_collections_total")
+
+	// Stalled clients: connected, half a request sent, nothing more.
+	for range 20 {
+		c, err := net.Dial("tcp4", target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte("GET /metrics HTTP/1.1\r\nHost: x\r\n"))
+	}
+	start := time.Now()
+	if _, err := http.Get(url); err != nil || time.Since(start) > 5*time.Second {
+		t.Errorf("a scrape beside 20 stalled clients: %v after %v", err, time.Since(start))
+	}
+
+	var wg sync.WaitGroup
+	codes := make(chan int, 200)
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 200}}
+	start = time.Now()
+	for range 200 {
+		wg.Go(func() {
+			resp, err := client.Get(url)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(codes)
+	ok := 0
+	for c := range codes {
+		if c == 200 {
+			ok++
+		}
+	}
+	if ok != 200 {
+		t.Errorf("%d of 200 concurrent scrapes answered 200", ok)
+	}
+	text := waitHTTP(t, url)
+	after := scrapeValue(text, "portwatch_collections_total")
+	t.Logf("200 scrapes in %v; collections %v before, %v after", elapsed, before, after)
+	// The burst, the scrape before it and this one: one collection per 2 s
+	// window they span, and one more for a window boundary.
+	if most := float64(int(elapsed/(2*time.Second))) + 3; before < 0 || after-before > most {
+		t.Errorf("collections went from %v to %v over %v: more than one per 2 s", before, after, elapsed)
+	}
+	if rss := scrapeValue(text, "process_resident_memory_bytes"); rss <= 0 || rss > 200<<20 {
+		t.Errorf("resident memory after the burst: %v bytes", rss)
+	}
+}
