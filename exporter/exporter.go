@@ -31,9 +31,10 @@ type Options struct {
 	// the remote ports with the fewest connections are left out first,
 	// and counted in portwatch_series_dropped_total. 0 means 500.
 	MaxSeries int
-	// Labels names a listener's service, user, network namespace and
-	// container; nil leaves those labels empty.
-	Labels func(s *collector.Socket) ListenerNames
+	// Places returns, for one collection, what names its listeners:
+	// service, user, network namespace, container and exposure; nil
+	// leaves those labels empty and classifies the exposure by address.
+	Places func(snap *collector.Snapshot) func(s *collector.Socket) ListenerNames
 	// NoProcessLabels leaves the process label of every listener empty,
 	// for a server reachable by people who should not see process names.
 	NoProcessLabels bool
@@ -48,9 +49,12 @@ type Options struct {
 }
 
 // ListenerNames are the names of a listener that the exporter cannot find
-// from the socket alone.
+// from the socket alone. Exposure, when not empty, is the listener's
+// exposure as the audit judges it (a container's port published on the
+// host's addresses); empty, the exporter classifies the address.
 type ListenerNames struct {
 	Service, User, Netns, Container string
+	Exposure                        audit.Exposure
 }
 
 // Exporter is a prometheus.Collector of the host's sockets, with a cache

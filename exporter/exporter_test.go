@@ -74,8 +74,8 @@ func scrape(t *testing.T, e *Exporter) string {
 func TestListenersAndChanges(t *testing.T) {
 	h := &fakeHost{now: time.Unix(1000, 0)}
 	e := New(Options{Collect: h.collect, Now: h.clock, Version: "v1.2.3",
-		Labels: func(s *collector.Socket) ListenerNames {
-			return ListenerNames{Service: "http-alt", User: "www"}
+		Places: func(*collector.Snapshot) func(*collector.Socket) ListenerNames {
+			return func(*collector.Socket) ListenerNames { return ListenerNames{Service: "http-alt", User: "www"} }
 		}})
 	h.set(0, listenerSock("0.0.0.0:8080", 100, "web"), listenerSock("0.0.0.0:8080", 101, "web"),
 		listenerSock("127.0.0.1:5432", 200, "postgres"), connSock("10.0.0.1:40000", "10.0.0.2:443"))

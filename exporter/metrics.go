@@ -49,6 +49,10 @@ func (e *Exporter) build(snap *collector.Snapshot) ([]prometheus.Metric, int) {
 	}
 	remote := map[portKey]int{}
 	listeners := map[listenerKey]listenerValue{}
+	var names func(*collector.Socket) ListenerNames
+	if e.opts.Places != nil {
+		names = e.opts.Places(snap)
+	}
 	// A connection whose local port is a listener's was accepted by it:
 	// its remote port is the client's, ephemeral, and not counted.
 	listening := map[portKey]bool{}
@@ -62,7 +66,7 @@ func (e *Exporter) build(snap *collector.Snapshot) ([]prometheus.Metric, int) {
 		s := &snap.Sockets[i]
 		states[stateKey{s.Proto.String(), s.Family.String(), s.StateName()}]++
 		if s.Listening() {
-			k, v := e.listener(s, snap)
+			k, v := e.listener(s, snap, names)
 			if _, dup := listeners[k]; dup {
 				continue // one series per listener: a second holder is the same one
 			}
@@ -115,10 +119,10 @@ type listenerValue struct {
 }
 
 // listener returns the key and labels of the listening socket s.
-func (e *Exporter) listener(s *collector.Socket, snap *collector.Snapshot) (listenerKey, listenerValue) {
+func (e *Exporter) listener(s *collector.Socket, snap *collector.Snapshot, place func(*collector.Socket) ListenerNames) (listenerKey, listenerValue) {
 	var names ListenerNames
-	if e.opts.Labels != nil {
-		names = e.opts.Labels(s)
+	if place != nil {
+		names = place(s)
 	}
 	otherNetns := false
 	for _, n := range snap.Namespaces {
@@ -128,7 +132,11 @@ func (e *Exporter) listener(s *collector.Socket, snap *collector.Snapshot) (list
 	}
 	k := listenerKey{proto: s.Proto.String(), address: s.Local.Addr().Unmap().String(),
 		port: strconv.Itoa(int(s.Local.Port())), netns: names.Netns}
-	v := listenerValue{exposure: string(audit.ClassifyIn(s.Local.Addr(), otherNetns)),
+	exposure := names.Exposure
+	if exposure == "" {
+		exposure = audit.ClassifyIn(s.Local.Addr(), otherNetns)
+	}
+	v := listenerValue{exposure: string(exposure),
 		user: names.User, service: names.Service, container: names.Container}
 	if len(s.Owners) > 0 && !e.opts.NoProcessLabels {
 		v.process = s.Owners[0].Process

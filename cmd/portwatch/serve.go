@@ -17,6 +17,7 @@ type serveFlags struct {
 	maxRequests     int
 	noProcessLabels bool
 	webConfig       string
+	netns           string
 }
 
 // exporterName is the build of portwatch that serve runs: this command
@@ -66,6 +67,7 @@ command starts fast); it comes beside portwatch.`,
 	fl.IntVar(&f.maxRequests, "max-requests", 256, "most scrapes served at once; more get 503")
 	fl.StringVar(&f.webConfig, "web.config.file", "", "TLS and basic auth: the web config file every Prometheus exporter reads (exporter-toolkit)")
 	fl.BoolVar(&f.noProcessLabels, "no-process-labels", false, "leave process names out of the metrics")
+	bindNetnsFlag(fl, &f.netns)
 	return cmd
 }
 

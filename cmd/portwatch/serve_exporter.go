@@ -53,11 +53,15 @@ func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	c, err := collector.New(collector.Options{
+	opts := collector.Options{
 		Owners:      !f.noProcessLabels,
 		Incremental: true,
 		Protos:      []collector.Proto{collector.ProtoTCP, collector.ProtoUDP},
-	})
+	}
+	if err := setNamespaces(&opts, f.netns, ""); err != nil {
+		return err
+	}
+	c, err := collector.New(opts)
 	if err != nil {
 		return collectError(ctx, err, collector.SourceAuto)
 	}
@@ -85,8 +89,13 @@ func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) erro
 		NoProcessLabels: f.noProcessLabels,
 		Version:         versionString(),
 		// Called under the exporter's lock: the user cache is not shared.
-		Labels: func(s *collector.Socket) exporter.ListenerNames {
-			return exporter.ListenerNames{Service: reg.Name(s.Proto.String(), s.Local.Port()), User: users.name(s.UID)}
+		Places: func(snap *collector.Snapshot) func(*collector.Socket) exporter.ListenerNames {
+			place := placesOf(snap)
+			return func(s *collector.Socket) exporter.ListenerNames {
+				p := place(s)
+				return exporter.ListenerNames{Service: reg.Name(s.Proto.String(), s.Local.Port()), User: users.name(s.UID),
+					Netns: p.netns, Container: p.container, Exposure: p.exposure}
+			}
 		},
 		Rules: rules,
 		Audit: func(snap *collector.Snapshot) *audit.Report {

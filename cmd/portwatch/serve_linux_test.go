@@ -533,3 +533,23 @@ func TestServeUnderLoad(t *testing.T) {
 		t.Errorf("resident memory after the burst: %v bytes", rss)
 	}
 }
+
+// TestServeNetns: with --netns all, a listener in another namespace is a
+// series with that namespace's name and the exposure "namespace".
+func TestServeNetns(t *testing.T) {
+	testenv.NeedRoot(t, "create network namespaces")
+	testenv.NeedProgram(t, "ip", "iproute2")
+	buildExporter(t)
+	ns := addNamedNetns(t, "pwtest-s-"+strconv.Itoa(os.Getpid()))
+	startChild(t, []string{"ip", "netns", "exec", ns.name, os.Args[0]}, []string{childRoleEnv + "=netns-load"})
+	target := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	startDaemon(t, binPath, "serve", "--listen", target, "--netns", "all")
+	text := waitHTTP(t, "http://"+target+"/metrics")
+	want := `address="0.0.0.0",container="",exposure="namespace",netns="` + ns.name + `",port="6379"`
+	if !strings.Contains(text, want) {
+		t.Errorf("no listener series with %s in:\n%s", want, text)
+	}
+	if r := runCmd(t, exec.Command(binPath, "serve", "--listen", "127.0.0.1:0", "--netns", "no-such-namespace-x")); r.code != 2 {
+		t.Errorf("--netns no-such-namespace-x: exit %d, want 2: %q", r.code, r.stderr)
+	}
+}
