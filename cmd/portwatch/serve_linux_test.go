@@ -213,6 +213,9 @@ scrape_configs:
 	if r := promQuery(t, base, `portwatch_sockets{proto="tcp",state="LISTEN"}`); len(r) == 0 {
 		t.Error("no portwatch_sockets for TCP listeners")
 	}
+	if r := promQuery(t, base, `portwatch_audit_findings{rule="database-exposed"}`); len(r) != 1 || r[0]["severity"] != "high" {
+		t.Errorf("Prometheus has no audit findings per rule: %v", r)
+	}
 
 	// promtool lints what Prometheus scraped, in both formats.
 	for _, accept := range []string{"text/plain", "application/openmetrics-text; version=1.0.0"} {
