@@ -23,6 +23,7 @@ import (
 
 // listFlags are the flags of the main job: list sockets.
 type listFlags struct {
+	statistics             bool // --statistics: portwatch stats, as netstat -s
 	all, listening         bool
 	tcp, udp               bool
 	ipv4, ipv6             bool
@@ -90,6 +91,9 @@ of their own processes and root sees all.`,
 				return err
 			}
 			defer stop()
+			if f.statistics {
+				return runStats(cmd.Context(), f.format.value == "json" || f.json, stdout)
+			}
 			if cmd.Flags().Changed("continuous") {
 				return runWatch(cmd.Context(), f, stdout, stderr)
 			}
@@ -111,13 +115,15 @@ of their own processes and root sees all.`,
 	fl.VarP(&f.continuous, "continuous", "c", "refresh continuously, every INTERVAL (-c 2, -c=500ms; default 1s), like portwatch watch")
 	fl.Lookup("continuous").NoOptDefVal = "1s"
 	bindWatchFlags(fl, f)
+	fl.BoolVar(&f.statistics, "statistics", false, "protocol counters, as netstat --statistics: the same as portwatch stats (with --json)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this run to FILE (for go tool pprof)")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile at the end of this run to FILE")
 	fl.MarkHidden("cpuprofile")
 	fl.MarkHidden("memprofile")
 
 	cmd.AddCommand(newWatchCommand(f, stdout, stderr), newWhoCommand(stdout), newAuditCommand(stdout),
-		newCloseCommand(stdout), newServiceCommand(stdout), newVersionCommand(stdout), newServeCommand(stdout))
+		newCloseCommand(stdout), newServiceCommand(stdout), newVersionCommand(stdout), newServeCommand(stdout),
+		newStatsCommand(stdout))
 	return cmd
 }
 
@@ -217,7 +223,7 @@ func bindListFlags(fl *pflag.FlagSet, f *listFlags) {
 	fl.BoolVarP(&f.program, "program", "p", false, "show the owning PID/program (Linux netstat -p)")
 	fl.BoolVarP(&f.extended, "extended", "e", false, "show user, inode and queues")
 	fl.BoolVarP(&f.info, "info", "i", false, "TCP internals (rtt, cwnd, bytes, retransmits, congestion control) and socket memory (Linux)")
-	fl.BoolVarP(&f.summary, "summary", "s", false, "counts per protocol, family and state (a table, --json or --format csv)")
+	fl.BoolVarP(&f.summary, "summary", "s", false, "socket counts per protocol, family and state, as ss -s (a table, --json or --format csv; netstat -s's protocol counters are portwatch stats)")
 	fl.BoolVar(&f.json, "json", false, "JSON output (same as --format json)")
 	fl.Var(&f.format, "format", "output format: table, json or csv")
 	fl.BoolVar(&f.noHeader, "no-header", false, "omit the header row")

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package counters
+
+import (
+	"errors"
+	"runtime"
+)
+
+// Read is not available on this system yet.
+func Read(string) (*Snapshot, error) {
+	return nil, errors.New("protocol counters are read on Linux only so far, not on " + runtime.GOOS)
+}

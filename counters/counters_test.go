@@ -1,0 +1,107 @@
+package counters
+
+import (
+	"strings"
+	"testing"
+)
+
+const snmpSample = `Ip: Forwarding DefaultTTL InReceives
+Ip: 1 64 2946568
+Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens
+Tcp: 1 200 120000 -1 18446744073709551615
+Udp: InDatagrams NoPorts
+Udp: 10 3
+`
+
+func TestParseSNMP(t *testing.T) {
+	cs, err := ParseSNMP([]byte(snmpSample), "snmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := &Snapshot{Counters: cs}
+	for _, c := range []struct {
+		group, name string
+		want        int64
+	}{{"Ip", "InReceives", 2946568}, {"Tcp", "MaxConn", -1}, {"Tcp", "ActiveOpens", 1<<63 - 1}, {"Udp", "NoPorts", 3}} {
+		if v, ok := snap.Get(c.group, c.name); !ok || v != c.want {
+			t.Errorf("%s %s = %d, %v; want %d", c.group, c.name, v, ok, c.want)
+		}
+	}
+	if g := strings.Join(snap.Groups(), ","); g != "Ip,Tcp,Udp" {
+		t.Errorf("groups %s", g)
+	}
+	for _, bad := range []string{
+		"Ip: A B\nIp: 1\n",       // a value short
+		"Ip: A\nTcp: 1\n",        // another group's values
+		"Ip: A\nIp: x\n",         // not a number
+		"Ip: A\nIp: 1\nTcp: B\n", // names without values
+		"no colon here\nIp: 1\n", // not a group
+	} {
+		if _, err := ParseSNMP([]byte(bad), "snmp"); err == nil || !strings.HasPrefix(err.Error(), "snmp: line ") {
+			t.Errorf("%q: error %v, want one naming the file and line", bad, err)
+		}
+	}
+}
+
+func TestParseSNMP6(t *testing.T) {
+	cs, err := ParseSNMP6([]byte("Ip6InReceives   \t1724\nIcmp6InMsgs 2\nUdpLite6InDatagrams 0\nUdp6NoPorts 5\n\n"), "snmp6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := &Snapshot{Counters: cs}
+	if v, ok := snap.Get("UdpLite6", "InDatagrams"); !ok || v != 0 {
+		t.Error("UdpLite6 InDatagrams missing")
+	}
+	if v, _ := snap.Get("Udp6", "NoPorts"); v != 5 {
+		t.Errorf("Udp6 NoPorts = %d", v)
+	}
+	for _, bad := range []string{"Ip6InReceives\n", "Foo 1\n", "Ip6 1\n", "Ip6X y\n"} {
+		if _, err := ParseSNMP6([]byte(bad), "snmp6"); err == nil || !strings.HasPrefix(err.Error(), "snmp6: line 1") {
+			t.Errorf("%q: error %v", bad, err)
+		}
+	}
+}
+
+func TestHumanName(t *testing.T) {
+	for _, c := range [][3]string{
+		{"Tcp", "ActiveOpens", "active connection openings"},
+		{"Udp6", "NoPorts", "packets to unknown ports received"},
+		{"Icmp6", "InEchos", "echo requests received"},
+		{"TcpExt", "TCPSackRecovery", "tcp sack recovery"},
+		{"MPTcpExt", "MPCapableSYNRX", "mp capable synrx"},
+		{"IcmpMsg", "InType3", "in type3"},
+	} {
+		if got := HumanName(c[0], c[1]); got != c[2] {
+			t.Errorf("HumanName(%s, %s) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}
+
+func FuzzParseSNMP(f *testing.F) {
+	f.Add([]byte(snmpSample))
+	f.Add([]byte("Ip: A\nIp: 1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cs, err := ParseSNMP(data, "fuzz")
+		if err == nil {
+			for _, c := range cs {
+				if c.Group == "" || c.Name == "" {
+					t.Fatalf("an empty name: %+v", c)
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseSNMP6(f *testing.F) {
+	f.Add([]byte("Ip6InReceives 1724\nUdpLite6InDatagrams 0\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cs, err := ParseSNMP6(data, "fuzz")
+		if err == nil {
+			for _, c := range cs {
+				if c.Group == "" || c.Name == "" {
+					t.Fatalf("an empty name: %+v", c)
+				}
+			}
+		}
+	})
+}
