@@ -179,3 +179,32 @@ func splitWords(name string) string {
 	}
 	return b.String()
 }
+
+// Rate is how fast a counter moved between two snapshots.
+type Rate struct {
+	Group, Name string
+	PerSecond   float64
+}
+
+// Rates returns the counters of cur that moved since prev, per second of
+// the time between them, in cur's order. A counter that went back (a
+// setting changed, a namespace's counters reset) or that prev lacks is
+// left out.
+func Rates(prev, cur *Snapshot) []Rate {
+	secs := cur.Time.Sub(prev.Time).Seconds()
+	if secs <= 0 {
+		return nil
+	}
+	old := make(map[[2]string]int64, len(prev.Counters))
+	for _, c := range prev.Counters {
+		old[[2]string{c.Group, c.Name}] = c.Value
+	}
+	var out []Rate
+	for _, c := range cur.Counters {
+		v, ok := old[[2]string{c.Group, c.Name}]
+		if ok && c.Value > v {
+			out = append(out, Rate{Group: c.Group, Name: c.Name, PerSecond: float64(c.Value-v) / secs})
+		}
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package counters
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const snmpSample = `Ip: Forwarding DefaultTTL InReceives
@@ -104,4 +105,18 @@ func FuzzParseSNMP6(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestRates(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	prev := &Snapshot{Time: t0, Counters: []Counter{{"Tcp", "InSegs", 100}, {"Tcp", "CurrEstab", 5}, {"Udp", "NoPorts", 7}}}
+	cur := &Snapshot{Time: t0.Add(2 * time.Second), Counters: []Counter{{"Tcp", "InSegs", 150}, {"Tcp", "CurrEstab", 4},
+		{"Udp", "NoPorts", 7}, {"Udp", "New", 9}}}
+	got := Rates(prev, cur)
+	if len(got) != 1 || got[0] != (Rate{"Tcp", "InSegs", 25}) {
+		t.Errorf("rates %+v, want Tcp InSegs 25/s alone (a counter down, one unchanged and one new left out)", got)
+	}
+	if Rates(cur, cur) != nil {
+		t.Error("no time between: rates")
+	}
 }

@@ -50,3 +50,31 @@ func TestCountersJSON(t *testing.T) {
 		t.Errorf("no counters: %v %s", err, buf.String())
 	}
 }
+
+func TestRatesViews(t *testing.T) {
+	at := time.Date(2026, 12, 7, 12, 0, 1, 0, time.UTC)
+	rates := []counters.Rate{{Group: "Tcp", Name: "InSegs", PerSecond: 12.5}, {Group: "Udp", Name: "NoPorts", PerSecond: 2}}
+	var buf bytes.Buffer
+	if err := RatesText(&buf, at, rates); err != nil {
+		t.Fatal(err)
+	}
+	if want := "12:00:01\nTcp:\n    12.5/s  segments received\nUdp:\n    2.0/s  packets to unknown ports received\n"; buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	RatesText(&buf, at, nil)
+	if !bytes.Contains(buf.Bytes(), []byte("nothing moved")) {
+		t.Errorf("no rates: %q", buf.String())
+	}
+	buf.Reset()
+	if err := RatesJSON(&buf, at, 2*time.Second, rates); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Interval float64 `json:"interval_seconds"`
+		Rates    map[string]map[string]float64
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil || doc.Interval != 2 || doc.Rates["Tcp"]["InSegs"] != 12.5 || doc.Rates["Udp"]["NoPorts"] != 2 {
+		t.Errorf("%v %+v\n%s", err, doc, buf.String())
+	}
+}

@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,6 +16,8 @@ import (
 
 func newStatsCommand(stdout io.Writer) *cobra.Command {
 	var asJSON bool
+	var interval intervalValue
+	var count int
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Protocol counters: IP, ICMP, TCP and UDP, as netstat -s",
@@ -22,14 +28,61 @@ the kernel's own names. portwatch -s is the socket summary, as ss -s; this
 is netstat -s. Linux so far (/proc/net/snmp, snmp6 and netstat).`,
 		Example: `  portwatch stats
   portwatch --statistics                 the same, netstat's spelling
-  portwatch stats --json | jq .counters.Tcp.RetransSegs`,
+  portwatch stats --json | jq .counters.Tcp.RetransSegs
+  portwatch stats -c 1                   what moved, per second, every second`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if count < 0 {
+				return usagef("invalid --count %d: want 0 (until interrupted) or more", count)
+			}
+			if interval.d > 0 {
+				return runStatsRates(cmd.Context(), asJSON, interval.d, count, stdout)
+			}
+			if cmd.Flags().Changed("count") {
+				return usagef("--count needs -c INTERVAL")
+			}
 			return runStats(cmd.Context(), asJSON, stdout)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON output, by the kernel's names")
+	fl := cmd.Flags()
+	fl.BoolVar(&asJSON, "json", false, "JSON output, by the kernel's names")
+	fl.VarP(&interval, "continuous", "c", "print what moved, per second, every INTERVAL (1s, 500ms, or seconds)")
+	fl.IntVar(&count, "count", 0, "with -c, stop after this many reports")
 	return cmd
+}
+
+// runStatsRates prints, every interval, the counters that moved since the
+// last read, per second, until interrupted or count reports.
+func runStatsRates(ctx context.Context, asJSON bool, interval time.Duration, count int, stdout io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	prev, err := counters.Read("")
+	if err != nil {
+		return failf("cannot read the protocol counters: %v", err)
+	}
+	for n := 0; count == 0 || n < count; n++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+		cur, err := counters.Read("")
+		if err != nil {
+			return failf("cannot read the protocol counters: %v", err)
+		}
+		rates := counters.Rates(prev, cur)
+		err = writeBuffered(stdout, func(w io.Writer) error {
+			if asJSON {
+				return render.RatesJSON(w, cur.Time, cur.Time.Sub(prev.Time), rates)
+			}
+			return render.RatesText(w, cur.Time, rates)
+		})
+		if err != nil {
+			return err
+		}
+		prev = cur
+	}
+	return nil
 }
 
 // runStats prints the protocol counters.

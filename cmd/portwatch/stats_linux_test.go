@@ -129,3 +129,57 @@ func TestStats(t *testing.T) {
 		t.Errorf("stats extra: exit %d, want 2", r.code)
 	}
 }
+
+// TestStatsRates: stats -c reports what moved per second: datagrams sent
+// to a closed port while it runs show as a Udp NoPorts rate.
+func TestStatsRates(t *testing.T) {
+	u, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := u.LocalAddr()
+	u.Close()
+	sender, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sender.Close()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+				sender.WriteTo([]byte("x"), closed)
+			}
+		}
+	}()
+	r := runCmd(t, exec.Command(binPath, "stats", "-c", "300ms", "--count", "3", "--json"))
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 3 {
+		t.Fatalf("stats -c 300ms --count 3 --json: exit %d, %d lines:\n%s%s", r.code, len(lines), r.stdout, r.stderr)
+	}
+	seen := false
+	for _, line := range lines {
+		var doc struct {
+			Interval float64 `json:"interval_seconds"`
+			Rates    map[string]map[string]float64
+		}
+		if err := json.Unmarshal([]byte(line), &doc); err != nil || doc.Interval < 0.2 {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if doc.Rates["Udp"]["NoPorts"] > 10 {
+			seen = true
+		}
+	}
+	if !seen {
+		t.Errorf("no report shows the datagrams to a closed port as a Udp NoPorts rate:\n%s", r.stdout)
+	}
+	for _, args := range [][]string{{"stats", "--count", "2"}, {"stats", "-c", "soon"}, {"stats", "-c", "1s", "--count", "-1"}} {
+		if r := runCmd(t, exec.Command(binPath, args...)); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2: %q", args, r.code, r.stderr)
+		}
+	}
+}
