@@ -123,7 +123,7 @@ of their own processes and root sees all.`,
 
 	cmd.AddCommand(newWatchCommand(f, stdout, stderr), newWhoCommand(stdout), newAuditCommand(stdout),
 		newCloseCommand(stdout), newServiceCommand(stdout), newVersionCommand(stdout), newServeCommand(stdout),
-		newStatsCommand(stdout))
+		newStatsCommand(stdout), newInterfacesCommand(stdout))
 	return cmd
 }
 

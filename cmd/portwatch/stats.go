@@ -16,8 +16,7 @@ import (
 
 func newStatsCommand(stdout io.Writer) *cobra.Command {
 	var asJSON bool
-	var interval intervalValue
-	var count int
+	var rf rateFlags
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Protocol counters: IP, ICMP, TCP and UDP, as netstat -s",
@@ -32,22 +31,17 @@ is netstat -s. Linux so far (/proc/net/snmp, snmp6 and netstat).`,
   portwatch stats -c 1                   what moved, per second, every second`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if count < 0 {
-				return usagef("invalid --count %d: want 0 (until interrupted) or more", count)
+			if err := rf.check(cmd); err != nil {
+				return err
 			}
-			if interval.d > 0 {
-				return runStatsRates(cmd.Context(), asJSON, interval.d, count, stdout)
-			}
-			if cmd.Flags().Changed("count") {
-				return usagef("--count needs -c INTERVAL")
+			if rf.interval.d > 0 {
+				return runStatsRates(cmd.Context(), asJSON, rf.interval.d, rf.count, stdout)
 			}
 			return runStats(cmd.Context(), asJSON, stdout)
 		},
 	}
-	fl := cmd.Flags()
-	fl.BoolVar(&asJSON, "json", false, "JSON output, by the kernel's names")
-	fl.VarP(&interval, "continuous", "c", "print what moved, per second, every INTERVAL (1s, 500ms, or seconds)")
-	fl.IntVar(&count, "count", 0, "with -c, stop after this many reports")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON output, by the kernel's names")
+	rf.bind(cmd, "what moved, per second,")
 	return cmd
 }
 

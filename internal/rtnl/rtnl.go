@@ -90,6 +90,18 @@ func Attrs(b []byte, fn func(typ uint16, val []byte) bool) {
 	}
 }
 
+// AppendAttr appends an attribute of type typ with val, padded to
+// netlink's alignment: for requests, and for tests that build messages.
+func AppendAttr(b []byte, typ uint16, val []byte) []byte {
+	b = binary.NativeEndian.AppendUint16(b, uint16(rtaHdrLen+len(val)))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, val...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
 // align4 rounds n up to a multiple of 4, netlink's alignment.
 func align4(n int) int { return (n + 3) &^ 3 }
 

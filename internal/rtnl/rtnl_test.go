@@ -14,16 +14,7 @@ func message(typ uint16, seq uint32, body []byte) []byte {
 	return b
 }
 
-// attr builds an attribute.
-func attr(typ uint16, val []byte) []byte {
-	b := binary.NativeEndian.AppendUint16(nil, uint16(4+len(val)))
-	b = binary.NativeEndian.AppendUint16(b, typ)
-	b = append(b, val...)
-	for len(b)%4 != 0 {
-		b = append(b, 0)
-	}
-	return b
-}
+func attr(typ uint16, val []byte) []byte { return AppendAttr(nil, typ, val) }
 
 func TestParseMessages(t *testing.T) {
 	var dgram []byte
