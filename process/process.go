@@ -88,6 +88,9 @@ type Info struct {
 	UID int
 	// RealUID is the real user id; -1 when unknown.
 	RealUID int
+	// UserName is the account's name where the system has no numeric user
+	// ids (Windows: DOMAIN\\user); "" elsewhere, where UID names it.
+	UserName string
 	// Start is when the process started (boot time plus the start time in
 	// clock ticks, so to within a second); the zero time when unknown.
 	Start time.Time

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -104,12 +105,15 @@ func writeWhoProcess(b *strings.Builder, p *WhoProcess, now time.Time) {
 		}
 		line("executable", exe)
 	}
-	if p.UID >= 0 {
+	switch {
+	case p.UID >= 0:
 		user := "uid " + strconv.Itoa(p.UID)
 		if p.User != "" {
 			user = Sanitize(p.User) + " (" + user + ")"
 		}
 		line("user", user)
+	case p.UserName != "":
+		line("user", Sanitize(p.UserName))
 	}
 	if !p.Start.IsZero() {
 		line("started", p.Start.In(now.Location()).Format("2006-01-02 15:04:05 MST")+", "+age(now.Sub(p.Start))+" ago")
@@ -288,7 +292,7 @@ func WhoJSON(w io.Writer, who *Who, opts Options) error {
 	}
 	for _, p := range who.Processes {
 		pj := whoProcessJSON{PID: p.PID, PPID: p.PPID, Name: p.Name, Cmdline: nonNil(p.Cmdline), Exe: p.Exe,
-			ExeStatus: string(p.ExeStatus), UID: p.UID, User: p.User, Cgroup: p.Cgroup, Unit: p.Unit,
+			ExeStatus: string(p.ExeStatus), UID: p.UID, User: cmp.Or(p.User, p.UserName), Cgroup: p.Cgroup, Unit: p.Unit,
 			UserUnit: p.UserUnit, Parents: []whoParent{}, Missing: nonNil(p.Missing), Error: p.Err}
 		if !p.Start.IsZero() {
 			start := p.Start.UTC()

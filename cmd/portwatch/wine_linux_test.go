@@ -305,6 +305,29 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 			t.Errorf("--pid %d: %+v, want the helper's connection %s -> %s alone", pid, snap.Sockets, client, local)
 		}
 
+		// who on the helper's port: its details as Windows gives them
+		// (gopsutil): the executable and command line are the helper's.
+		_, clientPort, _ := net.SplitHostPort(client)
+		r = wineRun(t, exe, "who", clientPort+"/tcp")
+		if r.code != 0 {
+			t.Errorf("who %s: exit %d:\n%s%s", clientPort, r.code, r.stdout, r.stderr)
+		}
+		exeLine, cmdLine := "", ""
+		for _, l := range strings.Split(r.stdout, "\n") {
+			f := strings.Fields(l)
+			if len(f) >= 2 && f[0] == "executable" {
+				exeLine = l
+			}
+			if len(f) >= 2 && f[0] == "command" {
+				cmdLine = l
+			}
+		}
+		if !strings.Contains(strings.ToLower(exeLine), strings.ToLower(name)) || !strings.Contains(strings.ToLower(cmdLine), strings.ToLower(name)) ||
+			!strings.Contains(r.stdout, "\n  user       ") || !strings.Contains(r.stdout, "\n  started    ") || strings.Contains(r.stdout, "unreadable") {
+			t.Errorf("who %s under Wine: want the helper's executable and command line (%s):\n%s%s", clientPort, name, r.stdout, r.stderr)
+		}
+		t.Logf("who under Wine:\n%s", r.stdout)
+
 		// close: --dry-run lists the connection; with --yes, SetTcpEntry
 		// answers success under Wine and changes nothing, which close
 		// finds in the table afterwards and reports: exit 1, the
