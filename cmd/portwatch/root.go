@@ -18,12 +18,14 @@ import (
 	"github.com/portwatch/portwatch/collector"
 	"github.com/portwatch/portwatch/containers"
 	"github.com/portwatch/portwatch/render"
+	"github.com/portwatch/portwatch/routes"
 	"github.com/portwatch/portwatch/services"
 )
 
 // listFlags are the flags of the main job: list sockets.
 type listFlags struct {
 	statistics             bool // --statistics: portwatch stats, as netstat -s
+	route                  bool // -r: portwatch routes, as netstat -r
 	all, listening         bool
 	tcp, udp               bool
 	ipv4, ipv6             bool
@@ -91,6 +93,9 @@ of their own processes and root sees all.`,
 				return err
 			}
 			defer stop()
+			if f.route {
+				return runRoutes(routes.Options{Family: routeFamily(f.ipv4, f.ipv6)}, f.format.value == "json" || f.json, stdout)
+			}
 			if f.statistics {
 				return runStats(cmd.Context(), f.format.value == "json" || f.json, stdout)
 			}
@@ -115,6 +120,7 @@ of their own processes and root sees all.`,
 	fl.VarP(&f.continuous, "continuous", "c", "refresh continuously, every INTERVAL (-c 2, -c=500ms; default 1s), like portwatch watch")
 	fl.Lookup("continuous").NoOptDefVal = "1s"
 	bindWatchFlags(fl, f)
+	fl.BoolVarP(&f.route, "route", "r", false, "the routing table, as netstat -r (-rn): the same as portwatch routes (with -4, -6, --json)")
 	fl.BoolVar(&f.statistics, "statistics", false, "protocol counters, as netstat --statistics: the same as portwatch stats (with --json)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this run to FILE (for go tool pprof)")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile at the end of this run to FILE")
@@ -123,7 +129,7 @@ of their own processes and root sees all.`,
 
 	cmd.AddCommand(newWatchCommand(f, stdout, stderr), newWhoCommand(stdout), newAuditCommand(stdout),
 		newCloseCommand(stdout), newServiceCommand(stdout), newVersionCommand(stdout), newServeCommand(stdout),
-		newStatsCommand(stdout), newInterfacesCommand(stdout))
+		newStatsCommand(stdout), newInterfacesCommand(stdout), newRoutesCommand(stdout))
 	return cmd
 }
 
