@@ -120,3 +120,32 @@ func TestRates(t *testing.T) {
 		t.Error("no time between: rates")
 	}
 }
+
+// The IP Helper structs decode by Linux's names; MaxConn is signed.
+func TestDecodeMIB(t *testing.T) {
+	b := make([]byte, MIBSize(MIBTCP))
+	for i := range len(b) / 4 {
+		b[4*i] = byte(i + 1)
+	}
+	b[12], b[13], b[14], b[15] = 0xff, 0xff, 0xff, 0xff // MaxConn = -1
+	cs, err := DecodeMIB(MIBTCP, "Tcp", b)
+	if err != nil || len(cs) != 15 {
+		t.Fatal(cs, err)
+	}
+	snap := &Snapshot{Counters: cs}
+	if v, _ := snap.Get("Tcp", "ActiveOpens"); v != 5 {
+		t.Errorf("ActiveOpens %d, want 5 (the fifth DWORD)", v)
+	}
+	if v, _ := snap.Get("Tcp", "MaxConn"); v != -1 {
+		t.Errorf("MaxConn %d", v)
+	}
+	if HumanName("Tcp6", "ActiveOpens") != "active connection openings" {
+		t.Error("Tcp6 names")
+	}
+	if _, err := DecodeMIB(MIBUDP, "Udp", b[:8]); err == nil {
+		t.Error("a short struct decoded")
+	}
+	if MIBSize(MIBIP) != 23*4 || MIBSize(MIBUDP) != 5*4 {
+		t.Error("sizes")
+	}
+}

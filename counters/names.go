@@ -193,6 +193,8 @@ func baseGroup(group string) string {
 		return "Ip"
 	case "Udp6", "UdpLite", "UdpLite6":
 		return "Udp"
+	case "Tcp6": // Windows's IPv6 TCP counters
+		return "Tcp"
 	}
 	return group
 }

@@ -24,7 +24,8 @@ func newStatsCommand(stdout io.Writer) *cobra.Command {
 nstat do: IP, ICMP, TCP, UDP and UDP-Lite for IPv4 and IPv6, and Linux's
 extended TCP and IP counters, each with a short name; --json gives them by
 the kernel's own names. portwatch -s is the socket summary, as ss -s; this
-is netstat -s. Linux so far (/proc/net/snmp, snmp6 and netstat).`,
+is netstat -s. Linux (/proc/net/snmp, snmp6 and netstat) and Windows (the IP
+Helper API).`,
 		Example: `  portwatch stats
   portwatch --statistics                 the same, netstat's spelling
   portwatch stats --json | jq .counters.Tcp.RetransSegs

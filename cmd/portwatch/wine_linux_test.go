@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portwatch/portwatch/counters"
 )
 
 // The Windows build of portwatch, run under Wine on this Linux machine.
@@ -195,6 +197,39 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
 		if r.code != 0 || len(lines) != 1 || !strings.Contains(lines[0], "not available on windows") || !strings.Contains(r.stdout, "Proto") {
 			t.Errorf("-ani: exit %d, want the table and one line saying internals are not available:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+
+	t.Run("stats", func(t *testing.T) {
+		// Wine's IP Helper counts what the Linux kernel counts: its
+		// Tcp ActiveOpens lies between two reads of /proc/net/snmp.
+		linux := func() int64 {
+			data, err := os.ReadFile("/proc/net/snmp")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, err := counters.ParseSNMP(data, "/proc/net/snmp")
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _ := (&counters.Snapshot{Counters: cs}).Get("Tcp", "ActiveOpens")
+			return v
+		}
+		before := linux()
+		r := wineRun(t, exe, "stats", "--json")
+		after := linux()
+		var doc struct{ Counters map[string]map[string]int64 }
+		if err := json.Unmarshal([]byte(r.stdout), &doc); r.code != 0 || err != nil {
+			t.Fatalf("stats --json: exit %d, %v:\n%s%s", r.code, err, r.stdout, r.stderr)
+		}
+		if v, ok := doc.Counters["Tcp"]["ActiveOpens"]; !ok || v < before || v > after {
+			t.Errorf("Tcp ActiveOpens under Wine %d (%v), Linux says %d before and %d after", v, ok, before, after)
+		}
+		if _, ok := doc.Counters["Udp"]["NoPorts"]; !ok {
+			t.Errorf("no Udp NoPorts: %v", doc.Counters)
+		}
+		if r := wineRun(t, exe, "stats"); r.code != 0 || !strings.Contains(r.stdout, "active connection openings") {
+			t.Errorf("stats: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})
 

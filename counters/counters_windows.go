@@ -1,0 +1,54 @@
+package counters
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+var (
+	iphlpapi               = windows.NewLazySystemDLL("iphlpapi.dll")
+	procGetIpStatisticsEx  = iphlpapi.NewProc("GetIpStatisticsEx")
+	procGetTcpStatisticsEx = iphlpapi.NewProc("GetTcpStatisticsEx")
+	procGetUdpStatisticsEx = iphlpapi.NewProc("GetUdpStatisticsEx")
+)
+
+// Read reads the IP, TCP and UDP counters of both families from the IP
+// Helper API (GetIpStatisticsEx, GetTcpStatisticsEx, GetUdpStatisticsEx).
+// procRoot is Linux's and ignored.
+func Read(string) (*Snapshot, error) {
+	snap := &Snapshot{Time: time.Now()}
+	for _, q := range []struct {
+		proc  *windows.LazyProc
+		mib   MIB
+		group string
+		af    uintptr
+	}{
+		{procGetIpStatisticsEx, MIBIP, "Ip", windows.AF_INET},
+		{procGetTcpStatisticsEx, MIBTCP, "Tcp", windows.AF_INET},
+		{procGetUdpStatisticsEx, MIBUDP, "Udp", windows.AF_INET},
+		{procGetIpStatisticsEx, MIBIP, "Ip6", windows.AF_INET6},
+		{procGetTcpStatisticsEx, MIBTCP, "Tcp6", windows.AF_INET6},
+		{procGetUdpStatisticsEx, MIBUDP, "Udp6", windows.AF_INET6},
+	} {
+		if err := q.proc.Find(); err != nil {
+			return nil, err
+		}
+		buf := make([]byte, MIBSize(q.mib))
+		r, _, _ := q.proc.Call(uintptr(unsafe.Pointer(&buf[0])), q.af)
+		if r != 0 {
+			if q.af == windows.AF_INET6 {
+				continue // IPv6 may be off
+			}
+			return nil, fmt.Errorf("%s: %w", q.proc.Name, windows.Errno(r))
+		}
+		cs, err := DecodeMIB(q.mib, q.group, buf)
+		if err != nil {
+			return nil, err
+		}
+		snap.Counters = append(snap.Counters, cs...)
+	}
+	return snap, nil
+}
