@@ -24,7 +24,7 @@ func newInterfacesCommand(stdout io.Writer) *cobra.Command {
 bytes, errors and drops received and sent, as netstat -i (and -e) and
 ip -s link show them. With -c INTERVAL, every interval the rates per
 second instead. (portwatch -i is --info, as in ss: the interfaces are this
-command.) Linux so far, from rtnetlink.`,
+command.) Linux (rtnetlink) and Windows (GetIfTable2Ex).`,
 		Example: `  portwatch interfaces
   portwatch interfaces --json | jq '.interfaces[] | {name, rx: .stats.rx_bytes}'
   portwatch interfaces -c 1              packets and bytes per second`,

@@ -233,6 +233,54 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 		}
 	})
 
+	t.Run("interfaces", func(t *testing.T) {
+		// Wine's GetIfTable2 lists the Linux kernel's interfaces: the
+		// same names and MTUs, and lo's counters between two reads of
+		// its sysfs counter.
+		loRx := func() uint64 {
+			data, err := os.ReadFile("/sys/class/net/lo/statistics/rx_packets")
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _ := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+			return v
+		}
+		before := loRx()
+		r := wineRun(t, exe, "interfaces", "--json")
+		after := loRx()
+		var doc struct {
+			Interfaces []struct {
+				Name  string
+				MTU   int
+				Stats map[string]uint64
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &doc); r.code != 0 || err != nil {
+			t.Fatalf("interfaces --json: exit %d, %v:\n%s%s", r.code, err, r.stdout, r.stderr)
+		}
+		linux, err := net.Interfaces()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range linux {
+			found := false
+			for _, got := range doc.Interfaces {
+				if got.Name == want.Name {
+					found = true
+					if got.MTU != want.MTU {
+						t.Errorf("%s: MTU %d under Wine, %d on Linux", want.Name, got.MTU, want.MTU)
+					}
+					if want.Name == "lo" && (got.Stats["rx_packets"] < before || got.Stats["rx_packets"] > after) {
+						t.Errorf("lo rx_packets %d under Wine, Linux says %d before and %d after", got.Stats["rx_packets"], before, after)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s is not in portwatch.exe interfaces:\n%s", want.Name, r.stdout)
+			}
+		}
+	})
+
 	// A listener held by this Linux process.
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
