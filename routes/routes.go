@@ -106,44 +106,112 @@ func ParseTable(s string) (t Table, all bool, err error) {
 // Protocol says who installed a route (rtm_protocol).
 type Protocol uint8
 
-// protocolNames are the protocols of linux/rtnetlink.h by number.
-var protocolNames = map[Protocol]string{
-	0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static",
-	8: "gated", 9: "ra", 10: "mrt", 11: "zebra", 12: "bird", 13: "dnrouted",
-	14: "xorp", 15: "ntk", 16: "dhcp", 17: "mrouted", 18: "keepalived",
-	42: "babel", 99: "openr", 186: "bgp", 187: "isis", 188: "ospf",
-	189: "rip", 192: "eigrp",
-}
-
 // String is the protocol's name or its number.
-func (p Protocol) String() string { return nameOr(protocolNames, p) }
+func (v Protocol) String() string {
+	// A switch, not a map: nothing to build when portwatch starts.
+	switch v {
+	case 0:
+		return "unspec"
+	case 1:
+		return "redirect"
+	case 2:
+		return "kernel"
+	case 3:
+		return "boot"
+	case 4:
+		return "static"
+	case 8:
+		return "gated"
+	case 9:
+		return "ra"
+	case 10:
+		return "mrt"
+	case 11:
+		return "zebra"
+	case 12:
+		return "bird"
+	case 13:
+		return "dnrouted"
+	case 14:
+		return "xorp"
+	case 15:
+		return "ntk"
+	case 16:
+		return "dhcp"
+	case 17:
+		return "mrouted"
+	case 18:
+		return "keepalived"
+	case 42:
+		return "babel"
+	case 99:
+		return "openr"
+	case 186:
+		return "bgp"
+	case 187:
+		return "isis"
+	case 188:
+		return "ospf"
+	case 189:
+		return "rip"
+	case 192:
+		return "eigrp"
+	}
+	return strconv.Itoa(int(v))
+}
 
 // Scope is how far a route's destination is (rtm_scope).
 type Scope uint8
 
-// scopeNames are the scopes by number.
-var scopeNames = map[Scope]string{0: "universe", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
-
 // String is the scope's name or its number.
-func (s Scope) String() string { return nameOr(scopeNames, s) }
+func (v Scope) String() string {
+	// A switch, not a map: nothing to build when portwatch starts.
+	switch v {
+	case 0:
+		return "universe"
+	case 200:
+		return "site"
+	case 253:
+		return "link"
+	case 254:
+		return "host"
+	case 255:
+		return "nowhere"
+	}
+	return strconv.Itoa(int(v))
+}
 
 // Type is what a route does (rtm_type).
 type Type uint8
 
-// typeNames are the route types by number.
-var typeNames = map[Type]string{
-	0: "unspec", 1: "unicast", 2: "local", 3: "broadcast", 4: "anycast",
-	5: "multicast", 6: "blackhole", 7: "unreachable", 8: "prohibit",
-	9: "throw", 10: "nat", 11: "xresolve",
-}
-
 // String is the type's name or its number.
-func (t Type) String() string { return nameOr(typeNames, t) }
-
-// nameOr returns v's name in names, or v's number.
-func nameOr[T ~uint8](names map[T]string, v T) string {
-	if n, ok := names[v]; ok {
-		return n
+func (v Type) String() string {
+	// A switch, not a map: nothing to build when portwatch starts.
+	switch v {
+	case 0:
+		return "unspec"
+	case 1:
+		return "unicast"
+	case 2:
+		return "local"
+	case 3:
+		return "broadcast"
+	case 4:
+		return "anycast"
+	case 5:
+		return "multicast"
+	case 6:
+		return "blackhole"
+	case 7:
+		return "unreachable"
+	case 8:
+		return "prohibit"
+	case 9:
+		return "throw"
+	case 10:
+		return "nat"
+	case 11:
+		return "xresolve"
 	}
 	return strconv.Itoa(int(v))
 }
