@@ -281,6 +281,42 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 		}
 	})
 
+	t.Run("routes", func(t *testing.T) {
+		// Wine's GetIpForwardTable2 gives the Linux kernel's IPv4 main
+		// table: every route ip shows, with its gateway and interface.
+		out, err := exec.Command("ip", "-4", "-N", "-j", "route", "show", "table", "main").Output()
+		if err != nil {
+			t.Fatalf("ip -4 -j route: %v", err)
+		}
+		var want []struct{ Dst, Gateway, Dev string }
+		if err := json.Unmarshal(out, &want); err != nil {
+			t.Fatal(err)
+		}
+		r := wineRun(t, exe, "routes", "-4", "--json")
+		var doc struct {
+			Routes []struct{ Dst, Gateway, Interface string }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &doc); r.code != 0 || err != nil {
+			t.Fatalf("routes -4 --json: exit %d, %v:\n%s%s", r.code, err, r.stdout, r.stderr)
+		}
+		for _, w := range want {
+			dst := w.Dst
+			if dst == "default" {
+				dst = "0.0.0.0/0"
+			}
+			found := false
+			for _, g := range doc.Routes {
+				found = found || g.Dst == dst && g.Gateway == w.Gateway && g.Interface == w.Dev
+			}
+			if !found {
+				t.Errorf("ip's %s via %q dev %s is not in portwatch.exe routes:\n%s", dst, w.Gateway, w.Dev, r.stdout)
+			}
+		}
+		if len(want) == 0 {
+			t.Error("ip shows no IPv4 route to compare with")
+		}
+	})
+
 	// A listener held by this Linux process.
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
