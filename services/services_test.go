@@ -32,7 +32,9 @@ func TestKnownPorts(t *testing.T) {
 		{"tcp", 2049, "nfs"},
 		{"udp", 2049, "nfs"},
 		{"udp", 5353, "mdns"},
-		{"udp", 1900, "ssdp"},
+		{"udp", 1900, "upnp-ssdp"}, // curated: UPnP, which IANA calls ssdp
+		{"tcp", 2082, "cpanel"},
+		{"tcp", 7070, "anydesk"},
 		{"tcp", 3306, "mysql"},
 		{"tcp", 5432, "postgresql"},
 		{"tcp", 6379, "redis"},
