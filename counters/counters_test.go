@@ -149,3 +149,32 @@ func TestDecodeMIB(t *testing.T) {
 		t.Error("sizes")
 	}
 }
+
+// MIB_ICMP_EX: the message and error counts each way, and a counter per
+// message type that moved.
+func TestDecodeICMP(t *testing.T) {
+	b := make([]byte, ICMPSize)
+	b[0] = 7                  // InMsgs
+	b[8+4*8] = 3              // InType8: echo requests
+	b[icmpStatsLen+4] = 1     // OutErrors
+	b[icmpStatsLen+8+4*0] = 2 // OutType0: echo replies
+	cs, err := DecodeICMP("Icmp", "IcmpMsg", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := &Snapshot{Counters: cs}
+	for _, c := range []struct {
+		group, name string
+		want        int64
+	}{{"Icmp", "InMsgs", 7}, {"Icmp", "OutErrors", 1}, {"IcmpMsg", "InType8", 3}, {"IcmpMsg", "OutType0", 2}} {
+		if v, ok := snap.Get(c.group, c.name); !ok || v != c.want {
+			t.Errorf("%s %s = %d, %v; want %d", c.group, c.name, v, ok, c.want)
+		}
+	}
+	if len(cs) != 6 {
+		t.Errorf("%d counters, want 4 and the 2 types that moved", len(cs))
+	}
+	if _, err := DecodeICMP("Icmp", "IcmpMsg", b[:100]); err == nil {
+		t.Error("a short struct decoded")
+	}
+}

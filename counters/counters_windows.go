@@ -9,14 +9,16 @@ import (
 )
 
 var (
-	iphlpapi               = windows.NewLazySystemDLL("iphlpapi.dll")
-	procGetIpStatisticsEx  = iphlpapi.NewProc("GetIpStatisticsEx")
-	procGetTcpStatisticsEx = iphlpapi.NewProc("GetTcpStatisticsEx")
-	procGetUdpStatisticsEx = iphlpapi.NewProc("GetUdpStatisticsEx")
+	iphlpapi                = windows.NewLazySystemDLL("iphlpapi.dll")
+	procGetIpStatisticsEx   = iphlpapi.NewProc("GetIpStatisticsEx")
+	procGetTcpStatisticsEx  = iphlpapi.NewProc("GetTcpStatisticsEx")
+	procGetUdpStatisticsEx  = iphlpapi.NewProc("GetUdpStatisticsEx")
+	procGetIcmpStatisticsEx = iphlpapi.NewProc("GetIcmpStatisticsEx")
 )
 
-// Read reads the IP, TCP and UDP counters of both families from the IP
-// Helper API (GetIpStatisticsEx, GetTcpStatisticsEx, GetUdpStatisticsEx).
+// Read reads the IP, ICMP, TCP and UDP counters of both families from the
+// IP Helper API (GetIpStatisticsEx, GetIcmpStatisticsEx, GetTcpStatisticsEx,
+// GetUdpStatisticsEx).
 // procRoot is Linux's and ignored.
 func Read(string) (*Snapshot, error) {
 	snap := &Snapshot{Time: time.Now()}
@@ -45,6 +47,23 @@ func Read(string) (*Snapshot, error) {
 			return nil, fmt.Errorf("%s: %w", q.proc.Name, windows.Errno(r))
 		}
 		cs, err := DecodeMIB(q.mib, q.group, buf)
+		if err != nil {
+			return nil, err
+		}
+		snap.Counters = append(snap.Counters, cs...)
+	}
+	for _, q := range []struct {
+		group, msgGroup string
+		af              uintptr
+	}{{"Icmp", "IcmpMsg", windows.AF_INET}, {"Icmp6", "Icmp6Msg", windows.AF_INET6}} {
+		if procGetIcmpStatisticsEx.Find() != nil {
+			break // an older Windows: no ICMP counters
+		}
+		buf := make([]byte, ICMPSize)
+		if r, _, _ := procGetIcmpStatisticsEx.Call(uintptr(unsafe.Pointer(&buf[0])), q.af); r != 0 {
+			continue
+		}
+		cs, err := DecodeICMP(q.group, q.msgGroup, buf)
 		if err != nil {
 			return nil, err
 		}

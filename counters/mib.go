@@ -62,3 +62,34 @@ func DecodeMIB(m MIB, group string, b []byte) ([]Counter, error) {
 
 // MIBSize is the size in bytes of struct m.
 func MIBSize(m MIB) int { return 4 * len(m.names()) }
+
+// icmpStatsLen is the size of MIB_ICMP_EX's halves (MIBICMPSTATS_EX:
+// dwMsgs, dwErrors, rgdwTypeCount[256]).
+const icmpStatsLen = (2 + 256) * 4
+
+// ICMPSize is the size in bytes of MIB_ICMP_EX: received, then sent.
+const ICMPSize = 2 * icmpStatsLen
+
+// DecodeICMP decodes MIB_ICMP_EX (GetIcmpStatisticsEx) into group's
+// counters (Icmp or Icmp6: InMsgs, InErrors, OutMsgs, OutErrors) and, as
+// Linux's IcmpMsg group does, a counter per message type that moved
+// (msgGroup's InTypeN and OutTypeN).
+func DecodeICMP(group, msgGroup string, b []byte) ([]Counter, error) {
+	if len(b) < ICMPSize {
+		return nil, fmt.Errorf("%s statistics: %d bytes, want %d", group, len(b), ICMPSize)
+	}
+	le := binary.LittleEndian
+	var out, types []Counter
+	for half, dir := range [2]string{"In", "Out"} {
+		h := b[half*icmpStatsLen:]
+		out = append(out,
+			Counter{Group: group, Name: dir + "Msgs", Value: int64(le.Uint32(h))},
+			Counter{Group: group, Name: dir + "Errors", Value: int64(le.Uint32(h[4:]))})
+		for t := range 256 {
+			if v := le.Uint32(h[8+4*t:]); v != 0 {
+				types = append(types, Counter{Group: msgGroup, Name: fmt.Sprintf("%sType%d", dir, t), Value: int64(v)})
+			}
+		}
+	}
+	return append(out, types...), nil
+}

@@ -203,7 +203,7 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 	t.Run("stats", func(t *testing.T) {
 		// Wine's IP Helper counts what the Linux kernel counts: its
 		// Tcp ActiveOpens lies between two reads of /proc/net/snmp.
-		linux := func() int64 {
+		linux := func() *counters.Snapshot {
 			data, err := os.ReadFile("/proc/net/snmp")
 			if err != nil {
 				t.Fatal(err)
@@ -212,18 +212,24 @@ func TestWindowsBinaryUnderWine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, _ := (&counters.Snapshot{Counters: cs}).Get("Tcp", "ActiveOpens")
-			return v
+			return &counters.Snapshot{Counters: cs}
 		}
-		before := linux()
+		pre := linux()
 		r := wineRun(t, exe, "stats", "--json")
-		after := linux()
+		post := linux()
+		before, _ := pre.Get("Tcp", "ActiveOpens")
+		after, _ := post.Get("Tcp", "ActiveOpens")
 		var doc struct{ Counters map[string]map[string]int64 }
 		if err := json.Unmarshal([]byte(r.stdout), &doc); r.code != 0 || err != nil {
 			t.Fatalf("stats --json: exit %d, %v:\n%s%s", r.code, err, r.stdout, r.stderr)
 		}
 		if v, ok := doc.Counters["Tcp"]["ActiveOpens"]; !ok || v < before || v > after {
 			t.Errorf("Tcp ActiveOpens under Wine %d (%v), Linux says %d before and %d after", v, ok, before, after)
+		}
+		icmpBefore, _ := pre.Get("Icmp", "InMsgs")
+		icmpAfter, _ := post.Get("Icmp", "InMsgs")
+		if v, ok := doc.Counters["Icmp"]["InMsgs"]; !ok || v < icmpBefore || v > icmpAfter {
+			t.Errorf("Icmp InMsgs under Wine %d (%v), Linux says %d before and %d after", v, ok, icmpBefore, icmpAfter)
 		}
 		if _, ok := doc.Counters["Udp"]["NoPorts"]; !ok {
 			t.Errorf("no Udp NoPorts: %v", doc.Counters)
