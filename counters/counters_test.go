@@ -20,14 +20,7 @@ func TestParseSNMP(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap := &Snapshot{Counters: cs}
-	for _, c := range []struct {
-		group, name string
-		want        int64
-	}{{"Ip", "InReceives", 2946568}, {"Tcp", "MaxConn", -1}, {"Tcp", "ActiveOpens", 1<<63 - 1}, {"Udp", "NoPorts", 3}} {
-		if v, ok := snap.Get(c.group, c.name); !ok || v != c.want {
-			t.Errorf("%s %s = %d, %v; want %d", c.group, c.name, v, ok, c.want)
-		}
-	}
+	wantCounters(t, snap, []wantCounter{{"Ip", "InReceives", 2946568}, {"Tcp", "MaxConn", -1}, {"Tcp", "ActiveOpens", 1<<63 - 1}, {"Udp", "NoPorts", 3}})
 	if g := strings.Join(snap.Groups(), ","); g != "Ip,Tcp,Udp" {
 		t.Errorf("groups %s", g)
 	}
@@ -163,18 +156,27 @@ func TestDecodeICMP(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap := &Snapshot{Counters: cs}
-	for _, c := range []struct {
-		group, name string
-		want        int64
-	}{{"Icmp", "InMsgs", 7}, {"Icmp", "OutErrors", 1}, {"IcmpMsg", "InType8", 3}, {"IcmpMsg", "OutType0", 2}} {
-		if v, ok := snap.Get(c.group, c.name); !ok || v != c.want {
-			t.Errorf("%s %s = %d, %v; want %d", c.group, c.name, v, ok, c.want)
-		}
-	}
+	wantCounters(t, snap, []wantCounter{{"Icmp", "InMsgs", 7}, {"Icmp", "OutErrors", 1}, {"IcmpMsg", "InType8", 3}, {"IcmpMsg", "OutType0", 2}})
 	if len(cs) != 6 {
 		t.Errorf("%d counters, want 4 and the 2 types that moved", len(cs))
 	}
 	if _, err := DecodeICMP("Icmp", "IcmpMsg", b[:100]); err == nil {
 		t.Error("a short struct decoded")
+	}
+}
+
+// wantCounter is a counter a test expects.
+type wantCounter struct {
+	group, name string
+	want        int64
+}
+
+// wantCounters checks that snap has each of wants with its value.
+func wantCounters(t *testing.T, snap *Snapshot, wants []wantCounter) {
+	t.Helper()
+	for _, c := range wants {
+		if v, ok := snap.Get(c.group, c.name); !ok || v != c.want {
+			t.Errorf("%s %s = %d, %v; want %d", c.group, c.name, v, ok, c.want)
+		}
 	}
 }
