@@ -39,7 +39,8 @@ type Options struct {
 	// for a server reachable by people who should not see process names.
 	NoProcessLabels bool
 	// Audit, when set, judges each collection's listeners against Rules
-	// for portwatch_audit_findings and portwatch_audit_finding_info.
+	// for portwatch_audit_findings and portwatch_audit_finding_info. It is
+	// called after Places, with the same snapshot.
 	Audit func(snap *collector.Snapshot) *audit.Report
 	Rules *audit.Rules
 	// Version is the build's version, for portwatch_build_info.

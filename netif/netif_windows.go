@@ -54,13 +54,19 @@ func fromRow(r *windows.MibIfRow2) Interface {
 	return in
 }
 
-// addAddrs gives each interface its addresses, by index.
+// addAddrs gives each interface its addresses and flags, by index, from
+// one read of the adapter list (each InterfaceByIndex would read it all).
 func addAddrs(ifs []Interface) {
+	all, err := net.Interfaces()
+	if err != nil {
+		return
+	}
 	for i := range ifs {
-		ni, err := net.InterfaceByIndex(ifs[i].Index)
-		if err != nil {
+		k := slices.IndexFunc(all, func(ni net.Interface) bool { return ni.Index == ifs[i].Index })
+		if k < 0 {
 			continue
 		}
+		ni := &all[k]
 		ifs[i].Flags |= ni.Flags
 		addrs, err := ni.Addrs()
 		if err != nil {

@@ -31,9 +31,17 @@ func Read(opts Options) ([]Route, error) {
 	}
 	defer windows.FreeMibTable(unsafe.Pointer(table))
 	rows := unsafe.Slice(&table.Table[0], table.NumEntries)
+	// The interfaces' names from one read of the adapter list.
+	names := map[int]string{}
+	if all, err := net.Interfaces(); err == nil {
+		for _, ni := range all {
+			names[ni.Index] = ni.Name
+		}
+	}
 	var out []Route
 	for i := range rows {
 		if r, ok := fromRow(&rows[i]); ok {
+			r.Interface = names[r.Index]
 			out = append(out, r)
 		}
 	}
@@ -57,9 +65,6 @@ func fromRow(row *windows.MibIpForwardRow2) (Route, bool) {
 		r.Protocol = 2 // kernel
 	case windows.MIB_IPPROTO_NETMGMT:
 		r.Protocol = 4 // static
-	}
-	if ni, err := net.InterfaceByIndex(r.Index); err == nil {
-		r.Interface = ni.Name
 	}
 	return r, true
 }

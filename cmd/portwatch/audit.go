@@ -233,6 +233,13 @@ type listenerPlace struct {
 	exposure    audit.Exposure
 }
 
+// auditExposure is the exposure the audit gives the listener s at p: the
+// published address's for a port published by NAT alone, else its own
+// address's in its namespace.
+func (p listenerPlace) auditExposure(s *collector.Socket) audit.Exposure {
+	return cmp.Or(p.exposure, audit.ClassifyIn(s.Local.Addr(), p.otherNetns))
+}
+
 // placesOf returns, for the sockets of snap, where each is: its namespace
 // against the caller's (the host's, as far as the audit is concerned), its
 // owners' container, and the container a published port forwards to.
@@ -337,7 +344,7 @@ func auditListeners(socks []collector.Socket, reg *services.Registry, r *process
 			Proto:        s.Proto.String(),
 			Local:        s.Local,
 			Port:         s.Local.Port(),
-			Exposure:     cmp.Or(pl.exposure, audit.ClassifyIn(s.Local.Addr(), pl.otherNetns)),
+			Exposure:     pl.auditExposure(s),
 			Netns:        pl.netns,
 			NetnsName:    pl.netnsName,
 			Container:    pl.container,

@@ -3,10 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,7 +30,7 @@ command.) Linux (rtnetlink) and Windows (GetIfTable2Ex).`,
 				return err
 			}
 			if rf.interval.d > 0 {
-				return runInterfaceRates(cmd.Context(), rf.interval.d, rf.count, stdout)
+				return runInterfaceRates(cmd.Context(), &rf, stdout)
 			}
 			snap, err := readInterfaces()
 			if err != nil {
@@ -62,31 +58,11 @@ func readInterfaces() (*netif.Snapshot, error) {
 	return snap, nil
 }
 
-// runInterfaceRates prints the interfaces' rates every interval until
-// interrupted or count reports.
-func runInterfaceRates(ctx context.Context, interval time.Duration, count int, stdout io.Writer) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	prev, err := readInterfaces()
-	if err != nil {
-		return err
-	}
-	for n := 0; count == 0 || n < count; n++ {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(interval):
-		}
-		cur, err := readInterfaces()
-		if err != nil {
-			return err
-		}
-		if err := writeBuffered(stdout, func(w io.Writer) error {
+// runInterfaceRates prints the interfaces' rates every interval.
+func runInterfaceRates(ctx context.Context, rf *rateFlags, stdout io.Writer) error {
+	return repeatRates(ctx, rf, readInterfaces, func(prev, cur *netif.Snapshot) error {
+		return writeBuffered(stdout, func(w io.Writer) error {
 			return render.InterfaceRatesText(w, cur.Time, netif.Rates(prev, cur))
-		}); err != nil {
-			return err
-		}
-		prev = cur
-	}
-	return nil
+		})
+	})
 }

@@ -1,6 +1,12 @@
 package main
 
 import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
 	"github.com/spf13/cobra"
 )
 
@@ -25,6 +31,34 @@ func (f *rateFlags) check(cmd *cobra.Command) error {
 	}
 	if f.interval.d == 0 && cmd.Flags().Changed("count") {
 		return usagef("--count needs -c INTERVAL")
+	}
+	return nil
+}
+
+// repeatRates reads a first snapshot, then every interval reads the next
+// and reports it against the one before, --count times (0: until SIGINT
+// or SIGTERM, which end it with exit 0).
+func repeatRates[S any](ctx context.Context, f *rateFlags, read func() (S, error), report func(prev, cur S) error) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	prev, err := read()
+	if err != nil {
+		return err
+	}
+	for n := 0; f.count == 0 || n < f.count; n++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(f.interval.d):
+		}
+		cur, err := read()
+		if err != nil {
+			return err
+		}
+		if err := report(prev, cur); err != nil {
+			return err
+		}
+		prev = cur
 	}
 	return nil
 }

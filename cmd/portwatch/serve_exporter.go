@@ -71,6 +71,17 @@ func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) erro
 	}
 	users := newUserCache()
 	procs := process.NewReader("")
+	// Where each socket is (namespace, container, published ports) is a
+	// walk of the owners' cgroups: once per collection, for the labels
+	// and then the audit. Both run under the exporter's lock.
+	var placedSnap *collector.Snapshot
+	var place func(*collector.Socket) listenerPlace
+	placeIn := func(snap *collector.Snapshot) func(*collector.Socket) listenerPlace {
+		if snap != placedSnap {
+			placedSnap, place = snap, placesOf(snap)
+		}
+		return place
+	}
 	var warned sync.Map
 	exp := exporter.New(exporter.Options{
 		Collect: func(ctx context.Context) (*collector.Snapshot, error) {
@@ -90,11 +101,11 @@ func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) erro
 		Version:         versionString(),
 		// Called under the exporter's lock: the user cache is not shared.
 		Places: func(snap *collector.Snapshot) func(*collector.Socket) exporter.ListenerNames {
-			place := placesOf(snap)
+			place := placeIn(snap)
 			return func(s *collector.Socket) exporter.ListenerNames {
 				p := place(s)
 				return exporter.ListenerNames{Service: reg.Name(s.Proto.String(), s.Local.Port()), User: users.name(s.UID),
-					Netns: p.netns, Container: p.container, Exposure: p.exposure}
+					Netns: p.netns, Container: p.container, Exposure: p.auditExposure(s)}
 			}
 		},
 		Rules: rules,
@@ -105,7 +116,9 @@ func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) erro
 					listening = append(listening, s)
 				}
 			}
-			return audit.Evaluate(auditListeners(listening, reg, procs, users.name, placesOf(snap)), rules, nil)
+			rep := audit.Evaluate(auditListeners(listening, reg, procs, users.name, placeIn(snap)), rules, nil)
+			placedSnap, place = nil, nil // the audit comes last: let the snapshot go
+			return rep
 		},
 	})
 	mux := http.NewServeMux()

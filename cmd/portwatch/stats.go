@@ -3,10 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -36,7 +32,7 @@ Helper API).`,
 				return err
 			}
 			if rf.interval.d > 0 {
-				return runStatsRates(cmd.Context(), asJSON, rf.interval.d, rf.count, stdout)
+				return runStatsRates(cmd.Context(), asJSON, &rf, stdout)
 			}
 			return runStats(cmd.Context(), asJSON, stdout)
 		},
@@ -47,44 +43,33 @@ Helper API).`,
 }
 
 // runStatsRates prints, every interval, the counters that moved since the
-// last read, per second, until interrupted or count reports.
-func runStatsRates(ctx context.Context, asJSON bool, interval time.Duration, count int, stdout io.Writer) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	prev, err := counters.Read("")
-	if err != nil {
-		return failf("cannot read the protocol counters: %v", err)
-	}
-	for n := 0; count == 0 || n < count; n++ {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(interval):
-		}
-		cur, err := counters.Read("")
-		if err != nil {
-			return failf("cannot read the protocol counters: %v", err)
-		}
+// last read, per second.
+func runStatsRates(ctx context.Context, asJSON bool, rf *rateFlags, stdout io.Writer) error {
+	return repeatRates(ctx, rf, readCounters, func(prev, cur *counters.Snapshot) error {
 		rates := counters.Rates(prev, cur)
-		err = writeBuffered(stdout, func(w io.Writer) error {
+		return writeBuffered(stdout, func(w io.Writer) error {
 			if asJSON {
 				return render.RatesJSON(w, cur.Time, cur.Time.Sub(prev.Time), rates)
 			}
 			return render.RatesText(w, cur.Time, rates)
 		})
-		if err != nil {
-			return err
-		}
-		prev = cur
+	})
+}
+
+// readCounters reads the protocol counters, or says why not.
+func readCounters() (*counters.Snapshot, error) {
+	snap, err := counters.Read("")
+	if err != nil {
+		return nil, failf("cannot read the protocol counters: %v", err)
 	}
-	return nil
+	return snap, nil
 }
 
 // runStats prints the protocol counters.
 func runStats(_ context.Context, asJSON bool, stdout io.Writer) error {
-	snap, err := counters.Read("")
+	snap, err := readCounters()
 	if err != nil {
-		return failf("cannot read the protocol counters: %v", err)
+		return err
 	}
 	return writeBuffered(stdout, func(w io.Writer) error {
 		if asJSON {
