@@ -27,57 +27,42 @@ type Internals struct {
 	HasMem bool
 }
 
-// TCPInfo is struct tcp_info, as far as portwatch reads it. Times are in
-// microseconds unless named otherwise; rates in bytes per second. The
-// BSDs fill the fields their socket lists carry, in the same units, and
-// list them in Fields.
+// TCPInfo is struct tcp_info, as far as portwatch shows it: the fields
+// the table, the JSON and the live view's rates use, and the ones the
+// BSDs report besides (RTO, ssthresh, windows). Times are in microseconds
+// unless named otherwise; rates in bytes per second. The BSDs fill the
+// fields their socket lists carry, in the same units, and list them in
+// Fields. A dump of 100k sockets holds one per connection, so the struct
+// is kept small: widest fields first, no padding inside.
 type TCPInfo struct {
-	State, CAState  uint8
-	Retransmits     uint8 // retransmissions of the current segment (icsk_retransmits)
-	Probes, Backoff uint8
-	Options         uint8
-	SndWscale       uint8
-	RcvWscale       uint8
+	PacingRate                uint64 // ^0: not paced
+	BytesAcked, BytesReceived uint64
+	DeliveryRate              uint64
+	BytesSent, BytesRetrans   uint64
 
-	RTO, ATO       uint32
-	SndMSS, RcvMSS uint32
-	Unacked        uint32
-	Sacked         uint32
-	Lost           uint32
-	Retrans        uint32 // segments retransmitted and not yet acknowledged
+	RTO          uint32
+	SndMSS       uint32
+	Lost         uint32
+	TotalRetrans uint32
 	// Ages of the last data sent and received and of the last ACK
 	// received, in milliseconds.
 	LastDataSent, LastDataRecv, LastAckRecv uint32
+	RTT, RTTVar                             uint32
+	SndSsthresh                             uint32
+	SndCwnd                                 uint32 // in segments
+	SegsOut, SegsIn                         uint32
+	RcvOOOPack, SndWnd, RcvWnd              uint32
 
-	PMTU, RcvSsthresh uint32
-	RTT, RTTVar       uint32
-	SndSsthresh       uint32
-	SndCwnd           uint32 // in segments
-	AdvMSS            uint32
-	Reordering        uint32
-	RcvRTT, RcvSpace  uint32
-	TotalRetrans      uint32
-
-	PacingRate, MaxPacingRate  uint64
-	BytesAcked, BytesReceived  uint64
-	SegsOut, SegsIn            uint32
-	NotsentBytes               uint32
-	MinRTT                     uint32
-	DataSegsIn, DataSegsOut    uint32
-	DeliveryRate               uint64
-	BusyTime, RwndLimited      uint64 // microseconds
-	SndbufLimited              uint64
-	Delivered, DeliveredCE     uint32
-	BytesSent, BytesRetrans    uint64
-	DSACKDups, ReordSeen       uint32
-	RcvOOOPack, SndWnd, RcvWnd uint32
-
-	// Size is how many bytes of tcp_info the kernel sent (Linux).
-	Size int
 	// Fields lists the fields the system reported when it is not Linux's
 	// tcp_info (the BSDs); the empty set means tcp_info's own rule, where
 	// Size says which fields the kernel sent. See Has.
 	Fields TCPFields
+	// Size is how many bytes of tcp_info the kernel sent (Linux; at most
+	// 65535).
+	Size uint16
+	// Retransmits counts retransmissions of the current segment
+	// (icsk_retransmits).
+	Retransmits uint8
 }
 
 // TCPFields is a set of TCPInfo's fields (or of pairs of fields that are
@@ -96,7 +81,7 @@ const (
 	TCPLost                                // Lost
 	TCPLastData                            // LastDataSent and LastDataRecv
 	TCPLastAck                             // LastAckRecv
-	TCPPacing                              // PacingRate and MaxPacingRate
+	TCPPacing                              // PacingRate
 	TCPBytesAcked                          // BytesAcked
 	TCPBytesReceived                       // BytesReceived
 	TCPSegs                                // SegsIn and SegsOut
@@ -157,7 +142,7 @@ func linuxFields(size int) TCPFields {
 func (t *TCPInfo) Has(f TCPFields) bool {
 	known := t.Fields
 	if known == 0 {
-		known = linuxFields(t.Size)
+		known = linuxFields(int(t.Size))
 	}
 	return known&f == f
 }
@@ -202,26 +187,19 @@ func decodeTCPInfo(b []byte, t *TCPInfo) bool {
 	u32 := func(off int) uint32 { return ne.Uint32(p[off:]) }
 	u64 := func(off int) uint64 { return ne.Uint64(p[off:]) }
 	*t = TCPInfo{
-		State: p[0], CAState: p[1], Retransmits: p[2], Probes: p[3], Backoff: p[4], Options: p[5],
-		SndWscale: p[6] & 0x0f, RcvWscale: p[6] >> 4,
-		RTO: u32(8), ATO: u32(12), SndMSS: u32(16), RcvMSS: u32(20),
-		Unacked: u32(24), Sacked: u32(28), Lost: u32(32), Retrans: u32(36),
+		Retransmits: p[2], RTO: u32(8), SndMSS: u32(16), Lost: u32(32),
 		LastDataSent: u32(44), LastDataRecv: u32(52), LastAckRecv: u32(56),
-		PMTU: u32(60), RcvSsthresh: u32(64), RTT: u32(68), RTTVar: u32(72),
-		SndSsthresh: u32(76), SndCwnd: u32(80), AdvMSS: u32(84), Reordering: u32(88),
-		RcvRTT: u32(92), RcvSpace: u32(96), TotalRetrans: u32(100),
-		PacingRate: u64(104), MaxPacingRate: u64(112), BytesAcked: u64(120), BytesReceived: u64(128),
-		SegsOut: u32(136), SegsIn: u32(140), NotsentBytes: u32(144), MinRTT: u32(148),
-		DataSegsIn: u32(152), DataSegsOut: u32(156), DeliveryRate: u64(160),
-		BusyTime: u64(168), RwndLimited: u64(176), SndbufLimited: u64(184),
-		Delivered: u32(192), DeliveredCE: u32(196), BytesSent: u64(200), BytesRetrans: u64(208),
-		DSACKDups: u32(216), ReordSeen: u32(220), RcvOOOPack: u32(224), SndWnd: u32(228), RcvWnd: u32(232),
-		Size: len(b),
+		RTT: u32(68), RTTVar: u32(72), SndSsthresh: u32(76), SndCwnd: u32(80), TotalRetrans: u32(100),
+		PacingRate: u64(104), BytesAcked: u64(120), BytesReceived: u64(128),
+		SegsOut: u32(136), SegsIn: u32(140), DeliveryRate: u64(160),
+		BytesSent: u64(200), BytesRetrans: u64(208), RcvOOOPack: u32(224), SndWnd: u32(228), RcvWnd: u32(232),
+		Size: uint16(min(len(b), 1<<16-1)),
 	}
 	return true
 }
 
-// MemInfo is a socket's memory as sk_meminfo gives it, in bytes.
+// MemInfo is a socket's memory as sk_meminfo gives it, in bytes: the
+// fields portwatch shows (not the option memory and backlog).
 type MemInfo struct {
 	RmemAlloc  uint32 // receive queue memory in use
 	RcvBuf     uint32 // receive buffer size (SO_RCVBUF)
@@ -229,15 +207,13 @@ type MemInfo struct {
 	SndBuf     uint32 // send buffer size (SO_SNDBUF)
 	FwdAlloc   uint32 // memory reserved ahead
 	WmemQueued uint32 // send queue memory (written, not yet sent or acked)
-	OptMem     uint32 // socket options' memory
-	Backlog    uint32 // packets waiting in the backlog queue
 	Drops      uint32 // packets dropped (4.0+)
-	// Count is how many of these the kernel sent (Linux).
-	Count int
 	// Fields lists the fields the system reported when it is not Linux's
 	// sk_meminfo (the BSDs); the empty set means every field, as Linux
 	// reports them (Drops is 0 from a kernel that sent 8 values). See Has.
 	Fields MemFields
+	// Count is how many values the kernel sent (Linux; at most 255).
+	Count uint8
 }
 
 // MemFields is a set of MemInfo's fields, for Fields and Has.
@@ -251,8 +227,6 @@ const (
 	MemSndBuf
 	MemFwdAlloc
 	MemWmemQueued
-	MemOptMem
-	MemBacklog
 	MemDrops
 )
 
@@ -274,7 +248,7 @@ func decodeMemInfo(b []byte, m *MemInfo) bool {
 		v[i] = ne.Uint32(b[4*i:])
 	}
 	*m = MemInfo{RmemAlloc: v[0], RcvBuf: v[1], WmemAlloc: v[2], SndBuf: v[3], FwdAlloc: v[4],
-		WmemQueued: v[5], OptMem: v[6], Backlog: v[7], Drops: v[8], Count: n}
+		WmemQueued: v[5], Drops: v[8], Count: uint8(n)}
 	return true
 }
 

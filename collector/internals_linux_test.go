@@ -26,13 +26,10 @@ func TestDecodeTCPInfoLayout(t *testing.T) {
 		name      string
 		got, want uint64
 	}{
-		{"state", uint64(got.State), uint64(k.State)},
-		{"ca_state", uint64(got.CAState), uint64(k.Ca_state)},
 		{"retransmits", uint64(got.Retransmits), uint64(k.Retransmits)},
 		{"rto", uint64(got.RTO), uint64(k.Rto)},
 		{"snd_mss", uint64(got.SndMSS), uint64(k.Snd_mss)},
 		{"lost", uint64(got.Lost), uint64(k.Lost)},
-		{"retrans", uint64(got.Retrans), uint64(k.Retrans)},
 		{"last_data_sent", uint64(got.LastDataSent), uint64(k.Last_data_sent)},
 		{"last_data_recv", uint64(got.LastDataRecv), uint64(k.Last_data_recv)},
 		{"rtt", uint64(got.RTT), uint64(k.Rtt)},
@@ -44,19 +41,19 @@ func TestDecodeTCPInfoLayout(t *testing.T) {
 		{"bytes_received", got.BytesReceived, k.Bytes_received},
 		{"segs_out", uint64(got.SegsOut), uint64(k.Segs_out)},
 		{"segs_in", uint64(got.SegsIn), uint64(k.Segs_in)},
-		{"min_rtt", uint64(got.MinRTT), uint64(k.Min_rtt)},
 		{"delivery_rate", got.DeliveryRate, k.Delivery_rate},
-		{"delivered", uint64(got.Delivered), uint64(k.Delivered)},
 		{"bytes_sent", got.BytesSent, k.Bytes_sent},
 		{"bytes_retrans", got.BytesRetrans, k.Bytes_retrans},
-		{"dsack_dups", uint64(got.DSACKDups), uint64(k.Dsack_dups)},
+		{"snd_ssthresh", uint64(got.SndSsthresh), uint64(k.Snd_ssthresh)},
+		{"rcv_ooopack", uint64(got.RcvOOOPack), uint64(k.Rcv_ooopack)},
 		{"snd_wnd", uint64(got.SndWnd), uint64(k.Snd_wnd)},
+		{"rcv_wnd", uint64(got.RcvWnd), uint64(k.Rcv_wnd)},
 	} {
 		if f.got != f.want {
 			t.Errorf("%s = %#x, want %#x", f.name, f.got, f.want)
 		}
 	}
-	if !got.HasBytesSent() || got.Size != len(raw) {
+	if !got.HasBytesSent() || int(got.Size) != len(raw) {
 		t.Errorf("a whole tcp_info: size %d", got.Size)
 	}
 }
