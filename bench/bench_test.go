@@ -214,7 +214,8 @@ func TestTinyBench(t *testing.T) {
 		t.Errorf("namespaces left after the bench: %q %v", out, err)
 	}
 
-	checkWatchRefresh(t, s.WatchRefresh)
+	checkWatchRefresh(t, s.WatchRefresh, "portwatch watch --json --changes-only -tan -o --interval 100ms --count N")
+	checkWatchRefresh(t, s.WatchRatesRefresh, "portwatch watch --json --changes-only -tan -o --info --interval 100ms --count N")
 	checkStartup(t, rep.Startup)
 
 	md, err := os.ReadFile(cfg.Out)
@@ -222,7 +223,7 @@ func TestTinyBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range append([]string{"# portwatch benchmark", "## 300 sockets", "| scenario | tool |", "| portwatch | `portwatch -tan`",
-		"### watch refresh", "| CPU per steady-state refresh |", "Target: at most 0.300 s of CPU per steady-state refresh at 120000 sockets",
+		"### watch refresh", "### watch refresh with rates (--info)", "| CPU per steady-state refresh |", "Target: at most 0.300 s of CPU per steady-state refresh at 120000 sockets",
 		"## start-up", "### start-up, idle table", "### start-up, 300 sockets", "| Go floor | `hello` |", "| portwatch | `portwatch service 443` |",
 		"Target: `portwatch -tan` within 2.00 ms of the Go floor", "- Instructions: ", "not compared on this table"}, names...) {
 		if !bytes.Contains(md, []byte(w)) {
@@ -304,12 +305,14 @@ func checkStartup(t *testing.T, sts []StartupResult) {
 // round): both watch runs exited 0 and used CPU, and their difference was
 // taken. It asserts no timings: with one round and ten cheap refreshes,
 // the per-refresh CPU can even come out below zero.
-func checkWatchRefresh(t *testing.T, wr *WatchRefresh) {
+func checkWatchRefresh(t *testing.T, wr *WatchRefresh, want string) {
 	t.Helper()
 	if wr == nil {
 		t.Fatal("no watch refresh in the result")
 	}
-	want := "portwatch watch --json --changes-only -tan -o --interval 100ms --count N"
+	if wr.Rates != strings.Contains(want, "--info") {
+		t.Errorf("watch refresh %q: rates %v", want, wr.Rates)
+	}
 	if wr.Command != want || wr.Extra != 10 || wr.Interval != 100*time.Millisecond {
 		t.Errorf("watch refresh command %q, %d extra refreshes, interval %v; want %q, 10, 100ms", wr.Command, wr.Extra, wr.Interval, want)
 	}

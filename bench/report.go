@@ -31,6 +31,20 @@ type SizeResult struct {
 	LoadResult
 	Scenarios    []ScenarioResult `json:"scenarios"`
 	WatchRefresh *WatchRefresh    `json:"watch_refresh,omitempty"` // nil when the size failed before it
+	// WatchRatesRefresh is the same with --info: rates on every refresh.
+	WatchRatesRefresh *WatchRefresh `json:"watch_rates_refresh,omitempty"`
+}
+
+// watchRefreshes are the size's watch refresh measurements, without and
+// with rates, as far as they ran.
+func (s *SizeResult) watchRefreshes() []*WatchRefresh {
+	var out []*WatchRefresh
+	for _, w := range []*WatchRefresh{s.WatchRefresh, s.WatchRatesRefresh} {
+		if w != nil {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // LoadResult is one socket load: what was planned, set up and counted
@@ -152,8 +166,8 @@ func writeText(w io.Writer, s SizeResult) {
 			fmt.Fprintf(w, "%s: %s\n", sc.Name, sc.Note)
 		}
 	}
-	if s.WatchRefresh != nil {
-		writeWatchText(w, s.WatchRefresh)
+	for _, wr := range s.watchRefreshes() {
+		writeWatchText(w, wr)
 	}
 }
 
@@ -191,8 +205,8 @@ func writeMarkdown(w io.Writer, rep Report) {
 				fmt.Fprintf(w, "- %s: %s\n", sc.Name, sc.Note)
 			}
 		}
-		if s.WatchRefresh != nil {
-			writeWatchMarkdown(w, s.WatchRefresh)
+		for _, wr := range s.watchRefreshes() {
+			writeWatchMarkdown(w, wr)
 		}
 	}
 }

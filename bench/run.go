@@ -108,7 +108,10 @@ func runSize(ctx context.Context, cfg config, r *runner, pw string, tools map[st
 			sr.Scenarios = append(sr.Scenarios, res)
 		}
 		var err error
-		sr.WatchRefresh, err = runWatchRefresh(ctx, r, pw, size, cfg.Rounds, cfg.Warmup, cfg.Progress)
+		if sr.WatchRefresh, err = runWatchRefresh(ctx, r, pw, false, size, cfg.Rounds, cfg.Warmup, cfg.Progress); err != nil {
+			return err
+		}
+		sr.WatchRatesRefresh, err = runWatchRefresh(ctx, r, pw, true, size, cfg.Rounds, cfg.Warmup, cfg.Progress)
 		return err
 	})
 	sr.LoadResult = lr

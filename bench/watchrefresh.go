@@ -36,6 +36,9 @@ const (
 // WatchRefresh is the cost of one steady-state refresh of watch mode with
 // owners at one size, from pairs of runs (see watchExtraRefreshes).
 type WatchRefresh struct {
+	// Rates says the watch ran with --info: every refresh also reads each
+	// connection's tcp_info and socket memory and computes its rates.
+	Rates    bool          `json:"rates,omitempty"`
 	Command  string        `json:"command"`         // the watch command line, --count N
 	Interval time.Duration `json:"interval_ns"`     // --interval
 	Extra    int           `json:"extra_refreshes"` // refreshes the long run makes beyond the short one's single refresh
@@ -67,28 +70,37 @@ type WatchRefresh struct {
 
 // watchScenario is the pair of watch commands: with owners, JSON events
 // of changes only (almost nothing on a steady load), once with --count 1
-// and once with --count 1+watchExtraRefreshes.
-func watchScenario(portwatch string) scenario {
+// and once with --count 1+watchExtraRefreshes; with rates, --info too.
+func watchScenario(portwatch string, rates bool) scenario {
 	watch := func(count int) command {
-		return command{Tool: "portwatch", Path: portwatch, Args: []string{
-			"watch", "--json", "--changes-only", "-tan", "-o",
-			"--interval", watchInterval.String(), "--count", strconv.Itoa(count)}}
+		args := []string{"watch", "--json", "--changes-only", "-tan", "-o"}
+		if rates {
+			args = append(args, "--info")
+		}
+		return command{Tool: "portwatch", Path: portwatch, Args: append(args,
+			"--interval", watchInterval.String(), "--count", strconv.Itoa(count))}
 	}
-	return scenario{
+	sc := scenario{
 		Name:     "watch refresh",
 		Commands: []command{watch(1), watch(1 + watchExtraRefreshes)},
 	}
+	if rates {
+		sc.Name = "watch refresh with rates"
+	}
+	return sc
 }
 
-// runWatchRefresh measures watch mode's steady-state refresh at one size:
-// warmup untimed runs of both commands, then rounds rounds of the pair.
-func runWatchRefresh(ctx context.Context, r *runner, portwatch string, size, rounds, warmup int, progress io.Writer) (*WatchRefresh, error) {
-	sc := watchScenario(portwatch)
+// runWatchRefresh measures watch mode's steady-state refresh at one size,
+// with rates (--info) or without: warmup untimed runs of both commands,
+// then rounds rounds of the pair.
+func runWatchRefresh(ctx context.Context, r *runner, portwatch string, rates bool, size, rounds, warmup int, progress io.Writer) (*WatchRefresh, error) {
+	sc := watchScenario(portwatch, rates)
 	res, err := runRounds(ctx, r, sc, rounds, warmup, progress)
 	if err != nil {
 		return nil, err
 	}
 	w := &WatchRefresh{
+		Rates:    rates,
 		Command:  watchCommandLine(sc.Commands[0]),
 		Interval: watchInterval,
 		Extra:    watchExtraRefreshes,
@@ -97,8 +109,8 @@ func runWatchRefresh(ctx context.Context, r *runner, portwatch string, size, rou
 	}
 	w.summarize(size)
 	for i, cpu := range w.CPUPerRefresh {
-		fmt.Fprintf(progress, "  watch refresh: pair %d: %s CPU, %s wall per steady-state refresh\n",
-			i+1, fmtDuration(cpu), fmtDuration(w.WallPerRefresh[i]))
+		fmt.Fprintf(progress, "  %s: pair %d: %s CPU, %s wall per steady-state refresh\n",
+			sc.Name, i+1, fmtDuration(cpu), fmtDuration(w.WallPerRefresh[i]))
 	}
 	return w, nil
 }
@@ -238,10 +250,18 @@ const watchMethod = "Each round runs `%s` through the launcher with N = 1 and N 
 	"CPU is user + system time from the child's rusage; it is the headline, because the wall time of a refresh faster than the %v interval is the interval (watch sleeps out the rest). " +
 	"Per-refresh figures are the median, min and max over the rounds."
 
+// title names the measurement: "watch refresh", with rates or not.
+func (w *WatchRefresh) title() string {
+	if w.Rates {
+		return "watch refresh with rates (--info)"
+	}
+	return "watch refresh"
+}
+
 // writeWatchText prints the watch refresh of one size.
 func writeWatchText(w io.Writer, wr *WatchRefresh) {
-	fmt.Fprintf(w, "\nwatch refresh: %s, N = 1 and %d; per steady-state refresh = (N=%d − N=1) / %d; %s\n",
-		wr.Command, 1+wr.Extra, 1+wr.Extra, wr.Extra, wr.statusText())
+	fmt.Fprintf(w, "\n%s: %s, N = 1 and %d; per steady-state refresh = (N=%d − N=1) / %d; %s\n",
+		wr.title(), wr.Command, 1+wr.Extra, 1+wr.Extra, wr.Extra, wr.statusText())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  MEASURE\tMEDIAN\tMIN\tMAX")
 	for _, r := range wr.refreshRows() {
@@ -253,7 +273,7 @@ func writeWatchText(w io.Writer, wr *WatchRefresh) {
 
 // writeWatchMarkdown writes the watch refresh section of one size.
 func writeWatchMarkdown(w io.Writer, wr *WatchRefresh) {
-	fmt.Fprintf(w, "\n### watch refresh\n\n")
+	fmt.Fprintf(w, "\n### %s\n\n", wr.title())
 	fmt.Fprintf(w, watchMethod+"\n\n", wr.Command, 1+wr.Extra, 1+wr.Extra, wr.Extra, wr.Interval)
 	fmt.Fprintln(w, "| measure | median | min | max |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|")
