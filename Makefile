@@ -12,7 +12,7 @@ GO_MODULE := github.com/portwatch/portwatch
 # `make fuzz` runs each for FUZZTIME.
 FUZZTIME     ?= 2m
 FUZZ_TARGETS := collector:FuzzParseProcNet:30000x collector:FuzzParseSockDiag:50000x \
-                collector:FuzzParseSocketLink:50000x collector:FuzzParseNetnsLink:30000x collector:FuzzDecodeInternals:30000x collector:FuzzParseDestroyAck:20000x \
+                collector:FuzzParseSocketLink:50000x collector:FuzzParseNetnsLink:30000x collector:FuzzDecodeInternals:30000x collector:FuzzParseDestroyAck:20000x collector:FuzzDecodeEStats:20000x \
                 services:FuzzParseServicesFile:30000x \
                 render:FuzzReadJSON:5000x render:FuzzSanitize:30000x \
                 render:FuzzTableStream:3000x render:FuzzSort:20000x \

@@ -24,6 +24,10 @@ type darwinCollector struct {
 	slots darwinStatsSlots
 }
 
+// InternalsAvailable reports whether Options.Info gives internals here:
+// on macOS always (the counters of the pcblist records).
+func InternalsAvailable() bool { return true }
+
 func newCollector(opts Options) (Collector, error) {
 	switch opts.Source {
 	case SourceAuto, SourceSysctl:

@@ -23,6 +23,10 @@ type freebsdCollector struct {
 // generation count changed during the copy.
 const freebsdTries = 5
 
+// InternalsAvailable reports whether Options.Info gives internals here:
+// on FreeBSD always (the counters of the pcblist records).
+func InternalsAvailable() bool { return true }
+
 func newCollector(opts Options) (Collector, error) {
 	switch opts.Source {
 	case SourceAuto, SourceSysctl:

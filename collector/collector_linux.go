@@ -21,6 +21,10 @@ type linuxCollector struct {
 	owners *ownerCache // Options.Incremental only
 }
 
+// InternalsAvailable reports whether Options.Info gives internals here:
+// on Linux always (sock_diag's INET_DIAG_INFO; /proc/net has none, which the procfs source says).
+func InternalsAvailable() bool { return true }
+
 func newCollector(opts Options) (Collector, error) {
 	switch opts.Source {
 	case SourceAuto, SourceNetlink, SourceProcfs:

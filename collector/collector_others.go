@@ -7,3 +7,7 @@ import "runtime"
 func newCollector(Options) (Collector, error) {
 	return nil, unsupportedOS(runtime.GOOS)
 }
+
+// InternalsAvailable reports whether Options.Info gives internals here:
+// not on this system.
+func InternalsAvailable() bool { return false }

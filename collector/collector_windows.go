@@ -81,6 +81,9 @@ func (c *windowsCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if c.opts.Info {
+		attachEStats(snap.Sockets, warn)
+	}
 	if c.opts.Owners {
 		c.attachOwners(snap.Sockets, pids, warn)
 	}

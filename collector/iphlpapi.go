@@ -379,13 +379,9 @@ func appendDeleteTCBRow(b []byte, s *Socket) ([]byte, error) {
 	case !local.Is4() || !remote.Is4():
 		return b, &systemError{"Windows ends IPv4 connections only (SetTcpEntry has no IPv6 form)", ErrDestroyUnsupported}
 	}
-	b = binary.LittleEndian.AppendUint32(b, mibTCPStateDeleteTCB)
-	for _, ap := range [2]netip.AddrPort{s.Local, s.Remote} {
-		a := ap.Addr().Unmap().As4()
-		b = append(b, a[:]...)
-		b = binary.BigEndian.AppendUint16(b, ap.Port())
-		b = append(b, 0, 0)
-	}
+	start := len(b)
+	b, _ = appendTCPRow(b, s)
+	binary.LittleEndian.PutUint32(b[start:], mibTCPStateDeleteTCB)
 	return b, nil
 }
 

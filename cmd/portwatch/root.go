@@ -133,14 +133,12 @@ of their own processes and root sees all.`,
 	return cmd
 }
 
-// internalsAvailable reports whether this system's collector gives
-// sockets' internals (-i).
-func internalsAvailable() bool {
-	switch runtime.GOOS {
-	case "linux", "darwin", "freebsd":
-		return true
+// noInternalsReason says why -i gives nothing on this system.
+func noInternalsReason() string {
+	if runtime.GOOS == "windows" {
+		return "socket internals come from Windows' extended TCP statistics (GetPerTcpConnectionEStats), which this system does not have"
 	}
-	return false
+	return "socket internals come from Linux's sock_diag, the socket lists of macOS and FreeBSD and Windows' extended TCP statistics; they are not available on " + runtime.GOOS
 }
 
 // joinContinuousValue lets -c take its interval as the next word, as
@@ -228,7 +226,7 @@ func bindListFlags(fl *pflag.FlagSet, f *listFlags) {
 	fl.BoolVarP(&f.owner, "owner", "o", false, "show the owning PID/program (Windows netstat -o)")
 	fl.BoolVarP(&f.program, "program", "p", false, "show the owning PID/program (Linux netstat -p)")
 	fl.BoolVarP(&f.extended, "extended", "e", false, "show user, inode and queues")
-	fl.BoolVarP(&f.info, "info", "i", false, "TCP internals (rtt, cwnd, bytes, retransmits, congestion control) and socket memory (Linux)")
+	fl.BoolVarP(&f.info, "info", "i", false, "TCP internals (rtt, cwnd, bytes, retransmits, congestion control) and socket memory (Linux; what macOS, FreeBSD and Windows' extended statistics report)")
 	fl.BoolVarP(&f.summary, "summary", "s", false, "socket counts per protocol, family and state, as ss -s (a table, --json or --format csv; netstat -s's protocol counters are portwatch stats)")
 	fl.BoolVar(&f.json, "json", false, "JSON output (same as --format json)")
 	fl.Var(&f.format, "format", "output format: table, json or csv")
@@ -288,8 +286,8 @@ func runList(ctx context.Context, f *listFlags, stdout, stderr io.Writer) error 
 		reg = r
 	}
 
-	if opts.Info && !internalsAvailable() {
-		fmt.Fprintf(stderr, "portwatch: -i: socket internals come from Linux's sock_diag and the socket lists of macOS and FreeBSD; they are not available on %s (the sockets are listed without them)\n", runtime.GOOS)
+	if opts.Info && !collector.InternalsAvailable() {
+		fmt.Fprintln(stderr, "portwatch: -i: "+noInternalsReason()+" (the sockets are listed without them)")
 	}
 	snap, err := collect(ctx, f.replay, opts)
 	if err != nil {

@@ -339,8 +339,8 @@ func (m *viewModel) noRates() string {
 	switch {
 	case runtime.GOOS == "freebsd":
 		return "rates need byte counters, which FreeBSD's socket list does not carry"
-	case !internalsAvailable():
-		return "rates come from the kernel's byte counters (Linux, macOS); they are not available on " + runtime.GOOS
+	case !collector.InternalsAvailable():
+		return "rates need byte counters: " + noInternalsReason()
 	case m.src.flags.replay != "":
 		return "a replay holds no counters to take rates from"
 	case m.src.flags.source.value == string(collector.SourceProcfs):
