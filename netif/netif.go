@@ -178,14 +178,20 @@ func Assemble(links, addrs []rtnl.Message) ([]Interface, error) {
 	return out, errors.Join(errs...)
 }
 
-// linkFlags translates IFF_* into net.Flags.
-func linkFlags(f uint32) net.Flags {
+// linkFlags translates Linux's IFF_* into net.Flags.
+func linkFlags(f uint32) net.Flags { return iffFlags(f, 0x1000) }
+
+// iffFlags translates IFF_* into net.Flags. Linux and the BSDs agree on
+// IFF_UP (0x1), IFF_BROADCAST (0x2), IFF_LOOPBACK (0x8), IFF_POINTOPOINT
+// (0x10) and IFF_RUNNING (0x40); they differ on IFF_MULTICAST, which is
+// multicast: 0x1000 on Linux, 0x8000 on the BSDs.
+func iffFlags(f, multicast uint32) net.Flags {
 	var out net.Flags
 	for _, m := range [...]struct {
 		iff  uint32
 		flag net.Flags
 	}{{0x1, net.FlagUp}, {0x2, net.FlagBroadcast}, {0x8, net.FlagLoopback}, {0x10, net.FlagPointToPoint},
-		{0x1000, net.FlagMulticast}, {0x40, net.FlagRunning}} {
+		{multicast, net.FlagMulticast}, {0x40, net.FlagRunning}} {
 		if f&m.iff != 0 {
 			out |= m.flag
 		}
