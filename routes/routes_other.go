@@ -1,4 +1,4 @@
-//go:build !linux && !windows
+//go:build !linux && !windows && !darwin && !freebsd
 
 package routes
 
@@ -7,7 +7,7 @@ import (
 	"runtime"
 )
 
-// Read is Linux-only so far: elsewhere it returns an error saying so.
+// Read is not available here: elsewhere it returns an error saying so.
 func Read(Options) ([]Route, error) {
-	return nil, errors.New("reading the routing tables is Linux-only so far; not available on " + runtime.GOOS)
+	return nil, errors.New("the routing tables are read on Linux, Windows, macOS and FreeBSD; not on " + runtime.GOOS)
 }
