@@ -32,6 +32,9 @@ type Counter struct {
 type Snapshot struct {
 	Time     time.Time
 	Counters []Counter // in the kernel's order, group by group
+	// Warnings say which groups could not be read, when others could
+	// (a BSD struct of a layout portwatch does not know).
+	Warnings []string
 }
 
 // Get returns the value of group's counter name and whether the snapshot

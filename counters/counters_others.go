@@ -1,4 +1,4 @@
-//go:build !linux && !windows
+//go:build !linux && !windows && !darwin && !freebsd
 
 package counters
 
@@ -9,5 +9,5 @@ import (
 
 // Read is not available on this system yet.
 func Read(string) (*Snapshot, error) {
-	return nil, errors.New("protocol counters are read on Linux only so far, not on " + runtime.GOOS)
+	return nil, errors.New("protocol counters are read on Linux, Windows, macOS and FreeBSD only so far, not on " + runtime.GOOS)
 }

@@ -142,6 +142,37 @@ func curatedName(key string) (string, bool) {
 		return "retransmits in slow start", true
 	case "TcpExt.TCPSynRetrans":
 		return "SYN and SYN-ACK retransmits", true
+	// Counters only macOS and FreeBSD have (see bsd.go).
+	case "Ip.BadSum":
+		return "received with bad header checksums", true
+	case "Ip.CantForward":
+		return "not forwarded: destination unreachable", true
+	case "Tcp.Connects":
+		return "connections established, accepts included", true
+	case "Tcp.Closed":
+		return "connections closed, drops included", true
+	case "Tcp.ListenDrop":
+		return "listen queue overflows", true
+	case "Tcp.KeepDrops":
+		return "connections dropped by keepalive", true
+	case "Tcp.TimeoutDrop":
+		return "connections dropped by retransmission timeout", true
+	case "Tcp.RexmtTimeo":
+		return "retransmission timeouts", true
+	case "Tcp.SndRexmitByte":
+		return "bytes retransmitted", true
+	case "Tcp.RcvDupPack":
+		return "duplicate segments received", true
+	case "Tcp.RcvOOPack":
+		return "out-of-order segments received", true
+	case "Tcp.ScSendCookie":
+		return "SYN cookies sent", true
+	case "Tcp.ScRecvCookie":
+		return "SYN cookies received", true
+	case "Udp.NoPortBcast":
+		return "broadcast packets to unknown ports received", true
+	case "Udp.NoPortMcast":
+		return "multicast packets to unknown ports received", true
 	case "IpExt.InOctets":
 		return "bytes received", true
 	case "IpExt.OutOctets":
@@ -158,6 +189,8 @@ func icmpName(key string) (string, bool) {
 	switch key {
 	case "InMsgs":
 		return "ICMP messages received", true
+	case "ErrorCalls":
+		return "ICMP errors asked for", true
 	case "InErrors":
 		return "input ICMP message failed", true
 	case "InCsumErrors":

@@ -97,7 +97,7 @@ of their own processes and root sees all.`,
 				return runRoutes(routes.Options{Family: routeFamily(f.ipv4, f.ipv6)}, f.format.value == "json" || f.json, stdout)
 			}
 			if f.statistics {
-				return runStats(cmd.Context(), f.format.value == "json" || f.json, stdout)
+				return runStats(cmd.Context(), f.format.value == "json" || f.json, stdout, stderr)
 			}
 			if cmd.Flags().Changed("continuous") {
 				return runWatch(cmd.Context(), f, stdout, stderr)
@@ -129,7 +129,7 @@ of their own processes and root sees all.`,
 
 	cmd.AddCommand(newWatchCommand(f, stdout, stderr), newWhoCommand(stdout), newAuditCommand(stdout),
 		newCloseCommand(stdout), newServiceCommand(stdout), newVersionCommand(stdout), newServeCommand(stdout),
-		newStatsCommand(stdout), newInterfacesCommand(stdout), newRoutesCommand(stdout))
+		newStatsCommand(stdout, stderr), newInterfacesCommand(stdout), newRoutesCommand(stdout))
 	return cmd
 }
 

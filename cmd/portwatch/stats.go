@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -10,7 +11,7 @@ import (
 	"github.com/portwatch/portwatch/render"
 )
 
-func newStatsCommand(stdout io.Writer) *cobra.Command {
+func newStatsCommand(stdout, stderr io.Writer) *cobra.Command {
 	var asJSON bool
 	var rf rateFlags
 	cmd := &cobra.Command{
@@ -20,8 +21,9 @@ func newStatsCommand(stdout io.Writer) *cobra.Command {
 nstat do: IP, ICMP, TCP, UDP and UDP-Lite for IPv4 and IPv6, and Linux's
 extended TCP and IP counters, each with a short name; --json gives them by
 the kernel's own names. portwatch -s is the socket summary, as ss -s; this
-is netstat -s. Linux (/proc/net/snmp, snmp6 and netstat) and Windows (the IP
-Helper API).`,
+is netstat -s. Linux (/proc/net/snmp, snmp6 and netstat), Windows (the IP
+Helper API), macOS and FreeBSD (the net.inet.*.stats and net.inet6.*.stats
+sysctls, by the Linux names where the meaning is the same).`,
 		Example: `  portwatch stats
   portwatch --statistics                 the same, netstat's spelling
   portwatch stats --json | jq .counters.Tcp.RetransSegs
@@ -32,9 +34,9 @@ Helper API).`,
 				return err
 			}
 			if rf.interval.d > 0 {
-				return runStatsRates(cmd.Context(), asJSON, &rf, stdout)
+				return runStatsRates(cmd.Context(), asJSON, &rf, stdout, stderr)
 			}
-			return runStats(cmd.Context(), asJSON, stdout)
+			return runStats(cmd.Context(), asJSON, stdout, stderr)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON output, by the kernel's names")
@@ -44,8 +46,17 @@ Helper API).`,
 
 // runStatsRates prints, every interval, the counters that moved since the
 // last read, per second.
-func runStatsRates(ctx context.Context, asJSON bool, rf *rateFlags, stdout io.Writer) error {
-	return repeatRates(ctx, rf, readCounters, func(prev, cur *counters.Snapshot) error {
+func runStatsRates(ctx context.Context, asJSON bool, rf *rateFlags, stdout, stderr io.Writer) error {
+	warned := false
+	read := func() (*counters.Snapshot, error) {
+		snap, err := readCounters()
+		if err == nil && !warned {
+			warned = true
+			writeCounterWarnings(stderr, snap)
+		}
+		return snap, err
+	}
+	return repeatRates(ctx, rf, read, func(prev, cur *counters.Snapshot) error {
 		rates := counters.Rates(prev, cur)
 		return writeBuffered(stdout, func(w io.Writer) error {
 			if asJSON {
@@ -65,12 +76,20 @@ func readCounters() (*counters.Snapshot, error) {
 	return snap, nil
 }
 
+// writeCounterWarnings prints the groups snap could not read.
+func writeCounterWarnings(stderr io.Writer, snap *counters.Snapshot) {
+	for _, w := range snap.Warnings {
+		fmt.Fprintf(stderr, "portwatch: warning: %s\n", render.Sanitize(w))
+	}
+}
+
 // runStats prints the protocol counters.
-func runStats(_ context.Context, asJSON bool, stdout io.Writer) error {
+func runStats(_ context.Context, asJSON bool, stdout, stderr io.Writer) error {
 	snap, err := readCounters()
 	if err != nil {
 		return err
 	}
+	writeCounterWarnings(stderr, snap)
 	return writeBuffered(stdout, func(w io.Writer) error {
 		if asJSON {
 			return render.CountersJSON(w, snap)
