@@ -26,7 +26,8 @@ FUZZ_TARGETS := collector:FuzzParseProcNet:30000x collector:FuzzParseSockDiag:50
                 collector:FuzzDecodeFreeBSDXfile:20000x collector:FuzzDecodeFreeBSDProcNames:20000x \
                 containers:FuzzParseDockerConfig:20000x containers:FuzzParseStorageContainers:20000x \
                 containers:FuzzParsePodmanForwards:20000x containers:FuzzParseDockerProxyArgs:20000x containers:FuzzParseContainerdSpec:20000x containers:FuzzParseConmonArgs:20000x containers:FuzzParsePastaArgs:20000x internal/sqlitefile:FuzzTable:20000x \
-                counters:FuzzParseSNMP:30000x counters:FuzzParseSNMP6:30000x internal/rtnl:FuzzParseMessages:30000x netif:FuzzDecodeLink:30000x routes:FuzzDecodeRoute:30000x
+                counters:FuzzParseSNMP:30000x counters:FuzzParseSNMP6:30000x internal/rtnl:FuzzParseMessages:30000x netif:FuzzDecodeLink:30000x routes:FuzzDecodeRoute:30000x \
+                counters:FuzzDecodeDarwinStats:20000x counters:FuzzDecodeFreeBSDStats:20000x netif:FuzzDecodeBSDInterfaces:20000x routes:FuzzDecodeBSDRoutes:20000x
 
 # Every platform portwatch is built for: `make cross` builds and vets each.
 # openbsd/amd64 stands for the platforms without a collector: the binary

@@ -20,7 +20,8 @@ func newInterfacesCommand(stdout io.Writer) *cobra.Command {
 bytes, errors and drops received and sent, as netstat -i (and -e) and
 ip -s link show them. With -c INTERVAL, every interval the rates per
 second instead. (portwatch -i is --info, as in ss: the interfaces are this
-command.) Linux (rtnetlink) and Windows (GetIfTable2Ex).`,
+command.) Linux (rtnetlink), Windows (GetIfTable2Ex), macOS and FreeBSD (the
+routing sysctl's interface list).`,
 		Example: `  portwatch interfaces
   portwatch interfaces --json | jq '.interfaces[] | {name, rx: .stats.rx_bytes}'
   portwatch interfaces -c 1              packets and bytes per second`,

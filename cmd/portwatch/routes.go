@@ -29,8 +29,9 @@ in the kernel's order. A multipath route lists each next hop on a row of
 its own. By default table main only, as ip route shows; --table all shows
 every table (local's routes to this host's own addresses too) and adds a
 Table column. Cached routes are left out. --json gives every field, the
-preferred source address and the flags too. Linux (rtnetlink) and Windows
-(GetIpForwardTable2).`,
+preferred source address and the flags too. Linux (rtnetlink), Windows
+(GetIpForwardTable2), macOS and FreeBSD (the NET_RT_DUMP sysctl; FreeBSD's
+FIB N is table N).`,
 		Example: `  portwatch routes
   portwatch routes -4                    IPv4 routes only
   portwatch routes --table all           every table: main, local, ...
