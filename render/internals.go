@@ -9,6 +9,10 @@ import (
 // unlimitedPacing is the pacing rate of a socket that is not paced.
 const unlimitedPacing = ^uint64(0)
 
+// infiniteSsthresh is Linux's slow start threshold before the first loss
+// (TCP_INFINITE_SSTHRESH): no threshold, so none is shown.
+const infiniteSsthresh = 0x7fffffff
+
 // appendInternalsJSON appends a socket's internals (-i): tcp_info, with
 // the fields the system reported (pacing_rate only when the socket is
 // paced; last_ack_ms only from a system that reports it instead of
@@ -28,7 +32,11 @@ func appendInternalsJSON(buf []byte, in *collector.Internals) []byte {
 		}
 		known(collector.TCPRTT, "rtt_us", uint64(t.RTT))
 		known(collector.TCPRTT, "rttvar_us", uint64(t.RTTVar))
+		known(collector.TCPRTO, "rto_us", uint64(t.RTO))
 		known(collector.TCPCwnd, "cwnd", uint64(t.SndCwnd))
+		if t.Has(collector.TCPSsthresh) && t.SndSsthresh < infiniteSsthresh {
+			field("ssthresh", uint64(t.SndSsthresh))
+		}
 		known(collector.TCPMSS, "mss", uint64(t.SndMSS))
 		known(collector.TCPBytesSent, "bytes_sent", t.BytesSent)
 		known(collector.TCPBytesRetrans, "bytes_retrans", t.BytesRetrans)
@@ -43,6 +51,8 @@ func appendInternalsJSON(buf []byte, in *collector.Internals) []byte {
 		if t.HasPacing() && t.PacingRate != unlimitedPacing {
 			field("pacing_rate", t.PacingRate)
 		}
+		known(collector.TCPWindows, "snd_wnd", uint64(t.SndWnd))
+		known(collector.TCPWindows, "rcv_wnd", uint64(t.RcvWnd))
 		known(collector.TCPLastData, "last_send_ms", uint64(t.LastDataSent))
 		known(collector.TCPLastData, "last_recv_ms", uint64(t.LastDataRecv))
 		if lastAckInstead(t) {

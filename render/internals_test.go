@@ -16,7 +16,8 @@ import (
 func internalsSnapshot() *collector.Snapshot {
 	full := collector.TCPInfo{RTT: 52, RTTVar: 26, SndCwnd: 10, SndMSS: 32768, BytesSent: 300000, BytesAcked: 300001,
 		BytesReceived: 70000, SegsIn: 12, SegsOut: 20, Retransmits: 1, TotalRetrans: 3, Lost: 2,
-		DeliveryRate: 150_000_000, PacingRate: 300_000_000, LastDataSent: 4, LastDataRecv: 5, Size: 232}
+		DeliveryRate: 150_000_000, PacingRate: 300_000_000, LastDataSent: 4, LastDataRecv: 5, Size: 236,
+		RTO: 204000, SndSsthresh: 0x7fffffff, SndWnd: 65483, RcvWnd: 65536}
 	old := collector.TCPInfo{RTT: 1500, RTTVar: 750, SndCwnd: 7, SndMSS: 1448, BytesAcked: 9, BytesReceived: 8,
 		PacingRate: ^uint64(0), Size: 136}
 	mem := collector.MemInfo{RcvBuf: 131072, SndBuf: 16384, WmemQueued: 5, Drops: 1, Count: 9}
@@ -57,10 +58,14 @@ func TestInternals(t *testing.T) {
 	doc := internalsJSON(t, snap)
 	s := doc.Sockets
 	if len(s) != 4 || s[0].TCPInfo["bytes_acked"] != 300001.0 || s[0].TCPInfo["rtt_us"] != 52.0 || s[0].TCPInfo["cong"] != "cubic" ||
-		s[0].TCPInfo["pacing_rate"] != 3e8 || s[0].Mem["tx_queued"] != 5.0 || s[0].Mem["drops"] != 1.0 {
+		s[0].TCPInfo["pacing_rate"] != 3e8 || s[0].Mem["tx_queued"] != 5.0 || s[0].Mem["drops"] != 1.0 ||
+		s[0].TCPInfo["rto_us"] != 204000.0 || s[0].TCPInfo["snd_wnd"] != 65483.0 || s[0].TCPInfo["rcv_wnd"] != 65536.0 {
 		t.Errorf("the whole tcp_info: %v %v", s[0].TCPInfo, s[0].Mem)
 	}
-	for _, absent := range []string{"bytes_sent", "segs_in", "delivery_rate", "pacing_rate"} {
+	if _, ok := s[0].TCPInfo["ssthresh"]; ok {
+		t.Errorf("Linux's infinite ssthresh shown: %v", s[0].TCPInfo)
+	}
+	for _, absent := range []string{"bytes_sent", "segs_in", "delivery_rate", "pacing_rate", "snd_wnd"} {
 		if _, ok := s[1].TCPInfo[absent]; ok {
 			t.Errorf("an old kernel's tcp_info has %s: %v", absent, s[1].TCPInfo)
 		}
@@ -112,18 +117,20 @@ func TestInternalsBSD(t *testing.T) {
 		t.Fatalf("%d sockets", len(doc.Sockets))
 	}
 	fb, dw := doc.Sockets[0], doc.Sockets[1]
-	if fb.TCPInfo["cwnd"] != 10.0 || fb.TCPInfo["total_retrans"] != 7.0 || fb.TCPInfo["last_ack_ms"] != 1500.0 || fb.TCPInfo["cong"] != "newreno" {
+	if fb.TCPInfo["cwnd"] != 10.0 || fb.TCPInfo["total_retrans"] != 7.0 || fb.TCPInfo["last_ack_ms"] != 1500.0 || fb.TCPInfo["cong"] != "newreno" ||
+		fb.TCPInfo["ssthresh"] != 44.0 || fb.TCPInfo["snd_wnd"] != 65536.0 || fb.TCPInfo["rcv_wnd"] != 65700.0 {
 		t.Errorf("freebsd tcp_info %v", fb.TCPInfo)
 	}
-	for _, absent := range []string{"rtt_us", "rttvar_us", "retrans", "lost", "bytes_acked", "bytes_sent", "last_send_ms", "last_recv_ms"} {
+	for _, absent := range []string{"rtt_us", "rttvar_us", "rto_us", "retrans", "lost", "bytes_acked", "bytes_sent", "last_send_ms", "last_recv_ms"} {
 		if _, ok := fb.TCPInfo[absent]; ok {
 			t.Errorf("freebsd tcp_info has %s: %v", absent, fb.TCPInfo)
 		}
 	}
-	if dw.TCPInfo["rtt_us"] != 25000.0 || dw.TCPInfo["bytes_sent"] != 120000.0 || dw.TCPInfo["bytes_received"] != 9000.0 || dw.TCPInfo["retrans"] != 2.0 {
+	if dw.TCPInfo["rtt_us"] != 25000.0 || dw.TCPInfo["bytes_sent"] != 120000.0 || dw.TCPInfo["bytes_received"] != 9000.0 || dw.TCPInfo["retrans"] != 2.0 ||
+		dw.TCPInfo["rto_us"] != 230000.0 {
 		t.Errorf("darwin tcp_info %v", dw.TCPInfo)
 	}
-	for _, absent := range []string{"total_retrans", "lost", "bytes_acked", "bytes_retrans", "last_send_ms", "last_ack_ms", "segs_in"} {
+	for _, absent := range []string{"total_retrans", "lost", "bytes_acked", "bytes_retrans", "last_send_ms", "last_ack_ms", "segs_in", "ssthresh", "snd_wnd"} {
 		if _, ok := dw.TCPInfo[absent]; ok {
 			t.Errorf("darwin tcp_info has %s: %v", absent, dw.TCPInfo)
 		}

@@ -63,6 +63,8 @@ func TestInfo(t *testing.T) {
 			TCPInfo   *struct {
 				RTT           uint64 `json:"rtt_us"`
 				Cwnd          uint64 `json:"cwnd"`
+				RTO           uint64 `json:"rto_us"`
+				SndWnd        uint64 `json:"snd_wnd"`
 				BytesAcked    uint64 `json:"bytes_acked"`
 				BytesSent     uint64 `json:"bytes_sent"`
 				BytesReceived uint64 `json:"bytes_received"`
@@ -85,8 +87,9 @@ func TestInfo(t *testing.T) {
 		}
 		if s.LocalPort == clientPort {
 			client = true
-			if ti.BytesAcked < up || ti.BytesSent < up || ti.BytesReceived < down || ti.RTT == 0 {
-				t.Errorf("the client's tcp_info %+v: want at least %d acked and sent, %d received, an rtt", ti, up, down)
+			// Linux's smallest RTO is 200 ms; the window is the server's.
+			if ti.BytesAcked < up || ti.BytesSent < up || ti.BytesReceived < down || ti.RTT == 0 || ti.RTO < 200_000 || ti.SndWnd == 0 {
+				t.Errorf("the client's tcp_info %+v: want at least %d acked and sent, %d received, an rtt, an rto, a send window", ti, up, down)
 			}
 		}
 	}
