@@ -32,6 +32,9 @@ func attachEStats(socks []Socket, warn func(string)) {
 		return
 	}
 	var row []byte
+	// One buffer per struct for every connection: decodeEStats copies
+	// what it takes.
+	rods := [3][]byte{make([]byte, estatsDataLen), make([]byte, estatsSndCongLen), make([]byte, estatsPathLen)}
 	var denied, failed int // connections left without internals
 	var chunk []Internals
 	for i := range socks {
@@ -45,14 +48,13 @@ func attachEStats(socks []Socket, warn func(string)) {
 		if ipv6 {
 			get, set = procGetPerTcp6ConnectionEStats, procSetPerTcp6ConnectionEStats
 		}
-		var bufs [3][]byte
+		var got [3][]byte // the structs read, nil where the call failed
 		refused := false
-		for k, q := range [3]struct {
-			typ uintptr
-			n   int
-		}{{estatsData, estatsDataLen}, {estatsSndCong, estatsSndCongLen}, {estatsPath, estatsPathLen}} {
-			var err error
-			bufs[k], err = readEStats(get, set, row, q.typ, q.n)
+		for k, typ := range [3]uintptr{estatsData, estatsSndCong, estatsPath} {
+			err := readEStats(get, set, row, typ, rods[k])
+			if err == nil {
+				got[k] = rods[k]
+			}
 			refused = refused || err == windows.ERROR_ACCESS_DENIED
 		}
 		if len(chunk) == 0 {
@@ -60,7 +62,7 @@ func attachEStats(socks []Socket, warn func(string)) {
 		}
 		in := &chunk[0]
 		switch {
-		case decodeEStats(bufs[0], bufs[1], bufs[2], &in.TCP):
+		case decodeEStats(got[0], got[1], got[2], &in.TCP):
 			in.HasTCP = true
 			s.Internals, chunk = in, chunk[1:]
 		case refused:
@@ -77,32 +79,30 @@ func attachEStats(socks []Socket, warn func(string)) {
 	}
 }
 
-// readEStats reads the read-only dynamic struct of type typ (n bytes) for
+// readEStats reads the read-only dynamic struct of type typ into rod for
 // the connection row names, turning its collection on first when it is
 // off. The error is the system's (ERROR_ACCESS_DENIED when collection is
 // off and turning it on was refused).
-func readEStats(get, set *windows.LazyProc, row []byte, typ uintptr, n int) ([]byte, error) {
+func readEStats(get, set *windows.LazyProc, row []byte, typ uintptr, rod []byte) error {
 	var rw [1]byte // TCP_ESTATS_*_RW_v0: BOOLEAN EnableCollection
-	rod := make([]byte, n)
 	r, _, _ := get.Call(uintptr(unsafe.Pointer(&row[0])), typ,
 		uintptr(unsafe.Pointer(&rw[0])), 0, 1, 0, 0, 0,
-		uintptr(unsafe.Pointer(&rod[0])), 0, uintptr(n))
+		uintptr(unsafe.Pointer(&rod[0])), 0, uintptr(len(rod)))
 	if r != 0 {
-		return nil, windows.Errno(r)
+		return windows.Errno(r)
 	}
 	if rw[0] != 0 {
-		return rod, nil
+		return nil
 	}
 	on := [1]byte{1}
 	if r, _, _ := set.Call(uintptr(unsafe.Pointer(&row[0])), typ, uintptr(unsafe.Pointer(&on[0])), 0, 1, 0); r != 0 {
-		return nil, windows.Errno(r)
+		return windows.Errno(r)
 	}
 	// Collection starts now: the struct holds what the system counted
 	// since, which is nothing yet, but says the connection is covered.
-	r, _, _ = get.Call(uintptr(unsafe.Pointer(&row[0])), typ, 0, 0, 0, 0, 0, 0,
-		uintptr(unsafe.Pointer(&rod[0])), 0, uintptr(n))
-	if r != 0 {
-		return nil, windows.Errno(r)
+	if r, _, _ := get.Call(uintptr(unsafe.Pointer(&row[0])), typ, 0, 0, 0, 0, 0, 0,
+		uintptr(unsafe.Pointer(&rod[0])), 0, uintptr(len(rod))); r != 0 {
+		return windows.Errno(r)
 	}
-	return rod, nil
+	return nil
 }
