@@ -378,10 +378,9 @@ func decodeInternalsInto(attrs []byte, into *Internals) bool {
 		case inetDiagInfo:
 			// Straight into place: a copy of 240 bytes per socket adds up
 			// over a dump of 100k.
+			// A short one writes nothing, so an earlier whole one stays.
 			if decodeTCPInfo(val, &into.TCP) {
 				get().HasTCP = true
-			} else {
-				into.TCP = TCPInfo{}
 			}
 		case inetDiagCong:
 			if c := decodeCong(val); c != 0 {

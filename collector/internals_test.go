@@ -57,6 +57,10 @@ func TestDecodeInternalsLengths(t *testing.T) {
 	if in := decodeInternals(attr(8, []byte{3})); in != nil {
 		t.Errorf("only INET_DIAG_SHUTDOWN: %+v", in)
 	}
+	twice := append(attr(inetDiagInfo, info), attr(inetDiagInfo, make([]byte, 100))...)
+	if in := decodeInternals(twice); in == nil || !in.HasTCP || in.TCP.RTT != 1234 || int(in.TCP.Size) != len(info) {
+		t.Errorf("a whole tcp_info, then a short one: %+v", in)
+	}
 	cut := append(attr(inetDiagCong, []byte("bbr\x00")), 0xff, 0x7f, 7, 0)
 	if in := decodeInternals(cut); in == nil || in.Cong.String() != "bbr" {
 		t.Errorf("a bad length after the algorithm: %+v", in)
@@ -67,6 +71,7 @@ func FuzzDecodeInternals(f *testing.F) {
 	f.Add(append(attr(inetDiagInfo, make([]byte, 232)), attr(inetDiagSkmeminfo, make([]byte, 36))...))
 	f.Add(attr(inetDiagInfo, make([]byte, 104)))
 	f.Add(attr(inetDiagCong, []byte("cubic")))
+	f.Add(append(attr(inetDiagInfo, make([]byte, 160)), attr(inetDiagInfo, make([]byte, 20))...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in := decodeInternals(b)
 		if in == nil {
