@@ -116,8 +116,8 @@ func (c *linuxCollector) readNetlink(warn func(string)) ([]Socket, error) {
 		return nil, err
 	}
 	defer d.close()
-	// A small table fits the first allocation; a dump that fills most of
-	// it asks sizeHint (reading /proc/net/sockstat, about a tenth of a
+	// A table that fits one datagram is sized by it; a longer dump asks
+	// sizeHint (reading /proc/net/sockstat, about a tenth of a
 	// millisecond) how far to grow, once.
 	d.grow = c.sizeHint
 	return c.dumpNetlink(d, warn)
@@ -133,7 +133,7 @@ func (c *linuxCollector) dumpNetlink(d *sockDiag, warn func(string)) ([]Socket, 
 		d.ext = internalsExt
 	}
 	d.cookies = c.opts.Cookies
-	socks := make([]Socket, 0, netlinkFirstCap)
+	var socks []Socket // sized by dumpOnce from the first datagram
 	tcpBoth := c.opts.WantProto(ProtoTCP) && c.opts.WantFamily(FamilyIPv4) && c.opts.WantFamily(FamilyIPv6)
 	if tcpBoth {
 		// One walk of the TCP tables for both families; a kernel that
@@ -262,10 +262,6 @@ func readBounded(path string, limit int) ([]byte, error) {
 	defer file.Close()
 	return io.ReadAll(io.LimitReader(file, int64(limit)))
 }
-
-// netlinkFirstCap is the capacity, in sockets, a netlink read starts
-// with: a small host's whole table (about 50 KiB).
-const netlinkFirstCap = 512
 
 // maxSizeHint bounds the table allocated up front (about 18 MiB of
 // sockets); a larger table grows as it is read.

@@ -494,6 +494,29 @@ func parseSockDiagExt(buf []byte, p Proto, f Family, seq uint32, filt *Filter, x
 	return out, false, nil
 }
 
+// countDatagram returns how many socket records the netlink datagram buf
+// holds and whether it ends the dump (NLMSG_DONE or NLMSG_ERROR in it):
+// what a reader needs to size its table before decoding, so that the
+// records are decoded once into their final place. It stops at the first
+// malformed header, which the decoder reports.
+func countDatagram(buf []byte) (records int, last bool) {
+	ne := binary.NativeEndian
+	for off := 0; len(buf)-off >= nlmsgHdrLen; {
+		msgLen := int(ne.Uint32(buf[off:]))
+		if msgLen < nlmsgHdrLen || msgLen > len(buf)-off {
+			break
+		}
+		switch ne.Uint16(buf[off+4:]) {
+		case sockDiagByFamily, tcpDiagGetSock:
+			records++
+		case nlmsgDone, nlmsgError:
+			last = true
+		}
+		off += (msgLen + nlmsgAlign - 1) &^ (nlmsgAlign - 1)
+	}
+	return records, last
+}
+
 // absErrno returns the positive errno of a netlink error field, which the
 // kernel sends negated.
 func absErrno(e int32) int64 {

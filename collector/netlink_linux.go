@@ -55,8 +55,9 @@ type sockDiag struct {
 	recv func(buf []byte) (int, error)
 
 	// grow, when set, tells how many sockets the whole read will hold. It
-	// is asked once, when a datagram might not fit in what is left of the
-	// output's capacity, and the output is grown to it.
+	// is asked once, when a datagram that does not fit in what is left of
+	// the output's capacity is not the dump's last, and the output is
+	// grown to it.
 	grow func() int
 
 	// ext is the extension attributes each dump asks for (idiag_ext):
@@ -67,10 +68,6 @@ type sockDiag struct {
 	// slab is the internals allocated ahead for the sockets to come.
 	slab []Internals
 }
-
-// growRoom is the spare capacity, in sockets, below which dumpOnce asks
-// grow: more than one datagram holds (about 32 KiB of 88-byte messages).
-const growRoom = 400
 
 // diagTable is one table to dump: the Proto and Family it is reported as,
 // and the kernel's numbers for them. Family 0 (and family 0) is TCP of
@@ -226,11 +223,17 @@ func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket
 			d.buf = make([]byte, (n+4095)&^4095)
 			break
 		}
-		if d.grow != nil && cap(out)-len(out) < growRoom {
-			if want := d.grow(); want > cap(out) {
-				out = slices.Grow(out, want-len(out))
+		// Room for this datagram's records, and when the dump goes on
+		// past it, once, for the whole table: each record is decoded
+		// straight into its final place, with no first guess to copy
+		// from (every page a run touches is a page fault).
+		if records, last := countDatagram(d.buf[:n]); cap(out)-len(out) < records {
+			want := len(out) + records
+			if d.grow != nil && !last {
+				want = max(want, d.grow())
+				d.grow = nil
 			}
-			d.grow = nil
+			out = slices.Grow(out, want-len(out))
 		}
 		var done bool
 		out, done, err = parseSockDiagExt(d.buf[:n], t.p, t.f, seq, filt, diagExtras{internals: d.ext != 0, cookie: d.cookies, slab: &d.slab}, out, warn)

@@ -720,27 +720,10 @@ func TestLiveTCPDiagBothFamilies(t *testing.T) {
 	}
 	var ours []opened
 	var port4 uint16
-	for _, fam := range []struct {
-		f       Family
-		network string
-		addr    string
-	}{{FamilyIPv4, "tcp4", "127.0.0.1:0"}, {FamilyIPv6, "tcp6", "[::1]:0"}} {
-		l, err := net.Listen(fam.network, fam.addr)
-		if err != nil {
-			testenv.SkipOrFail(t, "no %s loopback: %v", fam.network, err)
-		}
-		t.Cleanup(func() { l.Close() })
-		c, err := net.Dial(fam.network, l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		sc, err := l.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { sc.Close() })
-		for _, s := range []syscall.Conn{l.(*net.TCPListener), c.(*net.TCPConn), sc.(*net.TCPConn)} {
+	for _, fam := range loopbackTCP {
+		l := listenLoopback(t, fam.network, fam.addr)
+		c, sc := dialAccept(t, l)
+		for _, s := range []syscall.Conn{l.(*net.TCPListener), c, sc} {
 			ours = append(ours, opened{fam.f, sockInode(t, s), false})
 		}
 		if fam.f == FamilyIPv4 {
@@ -885,19 +868,33 @@ func TestTCPDiagRefusedFallsBack(t *testing.T) {
 	}
 }
 
-// A dump whose output has little room left asks grow once, before the
-// first datagram, and grows the output to its answer; with room to spare
-// it does not ask.
+// A dump sizes its output from each datagram before decoding it: a
+// datagram that does not fit what is left of the capacity grows the output
+// by its records, and when the dump goes on past it, asks grow once for
+// the whole table. A datagram that fits, or a dump that ends in it, does
+// not ask.
 func TestSockDiagGrowAskedOnce(t *testing.T) {
-	script := func(n int, seq uint32) [][]byte {
-		return [][]byte{cat(seqMsg(msgEstab4, 0, seq), seqMsg(msgListen4, 0, seq)), seqDone(seq, 0)}
-	}
 	for _, tc := range []struct {
+		name     string
 		cap      int
-		asked    int
-		wantCap  int
+		oneGram  bool // the records and NLMSG_DONE in one datagram
 		answered int
-	}{{cap: 4, asked: 1, wantCap: 5000, answered: 5000}, {cap: 4, asked: 1, wantCap: 4, answered: 2}, {cap: 1000, asked: 0, wantCap: 1000, answered: 5000}} {
+		asked    int
+		minCap   int
+		maxCap   int
+	}{
+		{name: "no room, more to come", cap: 0, answered: 5000, asked: 1, minCap: 5000, maxCap: 6000},
+		{name: "no room, a small answer", cap: 1, answered: 1, asked: 1, minCap: 2, maxCap: 8},
+		{name: "room to spare", cap: 1000, answered: 5000, asked: 0, minCap: 1000, maxCap: 1000},
+		{name: "the whole dump in one datagram", cap: 0, oneGram: true, answered: 5000, asked: 0, minCap: 2, maxCap: 8},
+	} {
+		script := func(n int, seq uint32) [][]byte {
+			recs := cat(seqMsg(msgEstab4, 0, seq), seqMsg(msgListen4, 0, seq))
+			if tc.oneGram {
+				return [][]byte{cat(recs, seqDone(seq, 0))}
+			}
+			return [][]byte{recs, seqDone(seq, 0)}
+		}
 		d := openTestSockDiag(t)
 		k := &fakeKernel{t: t, script: script}
 		k.install(d)
@@ -907,16 +904,119 @@ func TestSockDiagGrowAskedOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(out) != 2 || asked != tc.asked || cap(out) < tc.wantCap || (tc.wantCap < 100 && cap(out) > 100) {
-			t.Errorf("capacity %d, grow answering %d: %d sockets, asked %d times, capacity %d; want 2, %d, %d",
-				tc.cap, tc.answered, len(out), asked, cap(out), tc.asked, tc.wantCap)
+		if len(out) != 2 || asked != tc.asked || cap(out) < tc.minCap || cap(out) > tc.maxCap {
+			t.Errorf("%s: %d sockets, grow asked %d times, capacity %d; want 2, %d, %d to %d",
+				tc.name, len(out), asked, cap(out), tc.asked, tc.minCap, tc.maxCap)
 		}
 		// Asked once per read, not per dump.
-		if _, err := d.dump(ProtoTCP, FamilyIPv4, nil, make([]Socket, 0, tc.cap), nil); err != nil {
+		if tc.asked == 0 {
+			continue
+		}
+		if _, err := d.dump(ProtoTCP, FamilyIPv4, nil, nil, nil); err != nil {
 			t.Fatal(err)
 		}
-		if asked != tc.asked {
-			t.Errorf("grow asked again by the second dump: %d times", asked)
+		if asked != 1 {
+			t.Errorf("%s: grow asked again by the second dump: %d times", tc.name, asked)
 		}
 	}
+}
+
+// TestLiveDumpManyDatagrams reads a table that the kernel sends in several
+// datagrams: every connection the test opened is in it once, the read
+// grows its table once from the first datagram and /proc/net/sockstat,
+// and the whole read equals /proc/net's.
+func TestLiveDumpManyDatagrams(t *testing.T) {
+	const pairs = 400 // 800 connected sockets a family: well over one datagram
+	ours := map[uint64]Family{}
+	for _, fam := range loopbackTCP {
+		l := listenLoopback(t, fam.network, fam.addr)
+		for range pairs {
+			c, sc := dialAccept(t, l)
+			ours[sockInode(t, c)] = fam.f
+			ours[sockInode(t, sc)] = fam.f
+		}
+	}
+
+	c := &linuxCollector{opts: Options{Protos: []Proto{ProtoTCP}}}
+	d := openTestSockDiag(t)
+	datagrams, asked := 0, 0
+	recv := d.recv
+	d.recv = func(buf []byte) (int, error) { datagrams++; return recv(buf) }
+	d.grow = func() int { asked++; return c.sizeHint() }
+	got, err := c.dumpNetlink(d, func(w string) { t.Errorf("warning: %s", w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if datagrams < 3 || asked != 1 {
+		t.Errorf("%d sockets in %d datagrams, the table's size asked %d times; want several datagrams, asked once",
+			len(got), datagrams, asked)
+	}
+	seen := map[uint64]int{}
+	for i := range got {
+		if f, ok := ours[got[i].Inode]; ok {
+			seen[got[i].Inode]++
+			if got[i].Family != f || got[i].State != StateEstablished {
+				t.Errorf("inode %d: %v %v, want %v established", got[i].Inode, got[i].Family, got[i].State, f)
+			}
+		}
+	}
+	for inode := range ours {
+		if seen[inode] != 1 {
+			t.Errorf("inode %d read %d times, want once", inode, seen[inode])
+		}
+	}
+
+	// The same read from /proc/net: every socket of ours, the same fields.
+	procfs, err := c.readProcfs("/proc/net", 0, func(w string) { t.Errorf("procfs warning: %s", w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	byInode := map[uint64]Socket{}
+	for _, s := range got {
+		byInode[s.Inode] = s
+	}
+	for _, s := range procfs {
+		if _, ok := ours[s.Inode]; !ok {
+			continue
+		}
+		if n := byInode[s.Inode]; n.Local != s.Local || n.Remote != s.Remote || n.State != s.State {
+			t.Errorf("inode %d: netlink %v %v %v, /proc/net %v %v %v", s.Inode, n.Local, n.Remote, n.State, s.Local, s.Remote, s.State)
+		}
+	}
+}
+
+// loopbackTCP is where the live tests listen, a family each.
+var loopbackTCP = []struct {
+	f       Family
+	network string
+	addr    string
+}{{FamilyIPv4, "tcp4", "127.0.0.1:0"}, {FamilyIPv6, "tcp6", "[::1]:0"}}
+
+// listenLoopback listens on network's loopback address addr until the
+// test ends; a family this host lacks skips the test, or fails it where
+// the environment requires every family.
+func listenLoopback(t *testing.T, network, addr string) net.Listener {
+	t.Helper()
+	l, err := net.Listen(network, addr)
+	if err != nil {
+		testenv.SkipOrFail(t, "no %s loopback: %v", network, err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// dialAccept connects to l and returns both ends, open until the test ends.
+func dialAccept(t *testing.T, l net.Listener) (client, server *net.TCPConn) {
+	t.Helper()
+	c, err := net.Dial(l.Addr().Network(), l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	sc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	return c.(*net.TCPConn), sc.(*net.TCPConn)
 }

@@ -497,7 +497,7 @@ func FuzzParseSockDiag(f *testing.F) {
 		for i, fam := range []Family{FamilyIPv4, FamilyIPv6} {
 			p := []Proto{ProtoTCP, ProtoUDP}[i]
 			name := "netlink " + tableName(p, fam)
-			out, _, err := parseSockDiag(data, p, fam, seqs[i], nil, nil, func(w string) {
+			out, done, err := parseSockDiag(data, p, fam, seqs[i], nil, nil, func(w string) {
 				if !strings.HasPrefix(w, name) {
 					t.Errorf("warning without the table's name: %q", w)
 				}
@@ -512,6 +512,11 @@ func FuzzParseSockDiag(f *testing.F) {
 			want := walkSockDiag(data, seqs[i])
 			if len(out) != len(want) {
 				t.Fatalf("%d sockets, the messages hold %d", len(out), len(want))
+			}
+			// The count that sizes the table before decoding is never
+			// short of what is decoded, and sees the end that ends it.
+			if records, last := countDatagram(data); len(out) > records || (done && err == nil && !last) {
+				t.Fatalf("countDatagram: %d records, last %v; decoded %d, done %v", records, last, len(out), done)
 			}
 			for j := range out {
 				s := &out[j]
