@@ -592,8 +592,8 @@ func TestAttachIPHelperOwners(t *testing.T) {
 		want        []OwnerUnknown
 		unsupported int
 	}{
-		{pidZeroKernel, []OwnerUnknown{"", "", OwnerKernel, "", "", OwnerKernel}, 0},
-		{pidZeroUnreported, []OwnerUnknown{"", "", OwnerKernel, "", "", OwnerUnsupported}, 1},
+		{pidZeroKernel, []OwnerUnknown{OwnerKnown, OwnerKnown, OwnerKernel, OwnerKnown, OwnerKnown, OwnerKernel}, 0},
+		{pidZeroUnreported, []OwnerUnknown{OwnerKnown, OwnerKnown, OwnerKernel, OwnerKnown, OwnerKnown, OwnerUnsupported}, 1},
 	} {
 		socks := mk()
 		if n := attachIPHelperOwners(socks, pids, names, c.zero); n != c.unsupported {

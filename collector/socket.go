@@ -8,6 +8,7 @@ package collector
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -248,25 +249,58 @@ func normalizeStateName(s string) string {
 	return s
 }
 
-// OwnerUnknown says why a socket has no owners.
-type OwnerUnknown string
+// OwnerUnknown says why a socket has no owners. It is a byte, not its
+// name, so that a Socket stays small (a host may have a million); String
+// gives the name JSON and tables show.
+type OwnerUnknown uint8
 
 // Reasons a socket's owners are unknown.
 const (
-	OwnerKnown OwnerUnknown = ""
+	OwnerKnown OwnerUnknown = iota
 	// OwnerPermission: the socket's process may exist but this user may not
 	// look into it (run as root to see it).
-	OwnerPermission OwnerUnknown = "permission"
+	OwnerPermission
 	// OwnerExited: the process that held the socket exited during the walk.
-	OwnerExited OwnerUnknown = "exited"
+	OwnerExited
 	// OwnerKernel: no process holds the socket (TIME_WAIT, orphans,
 	// half-open connections in a listener's queue).
-	OwnerKernel OwnerUnknown = "kernel"
+	OwnerKernel
 	// OwnerOtherNetns: the socket belongs to another network namespace.
-	OwnerOtherNetns OwnerUnknown = "other-netns"
+	OwnerOtherNetns
 	// OwnerUnsupported: this platform or source cannot report owners.
-	OwnerUnsupported OwnerUnknown = "unsupported"
+	OwnerUnsupported
 )
+
+// String returns the reason's name: "" for OwnerKnown, "permission",
+// "exited", "kernel", "other-netns", "unsupported".
+func (u OwnerUnknown) String() string {
+	switch u {
+	case OwnerKnown:
+		return ""
+	case OwnerPermission:
+		return "permission"
+	case OwnerExited:
+		return "exited"
+	case OwnerKernel:
+		return "kernel"
+	case OwnerOtherNetns:
+		return "other-netns"
+	case OwnerUnsupported:
+		return "unsupported"
+	}
+	return "unknown-" + strconv.Itoa(int(u))
+}
+
+// ParseOwnerUnknown returns the reason named name (as String gives it),
+// and false for a name that is none.
+func ParseOwnerUnknown(name string) (OwnerUnknown, bool) {
+	for u := OwnerKnown; u <= OwnerUnsupported; u++ {
+		if u.String() == name {
+			return u, true
+		}
+	}
+	return 0, false
+}
 
 // Owner is one process holding a socket.
 type Owner struct {
@@ -275,19 +309,23 @@ type Owner struct {
 	FD      int    // file descriptor number in that process, -1 when unknown
 }
 
-// Socket is one TCP or UDP socket, the same record on every OS.
+// Socket is one TCP or UDP socket, the same record on every OS. Its
+// fields are ordered to leave no padding between the small ones: a host
+// may hold a million sockets, and each byte here is a megabyte there.
 type Socket struct {
 	Proto  Proto
 	Family Family
+	State  State
+	// OwnerUnknown says why Owners is empty when owners were asked for.
+	OwnerUnknown OwnerUnknown
+	RecvQ        uint32 // receive queue bytes (LISTEN: current accept backlog)
+	SendQ        uint32 // send queue bytes (LISTEN: maximum backlog)
 	// Local and Remote are the socket's addresses. IPv4-mapped IPv6
 	// addresses are kept as the kernel reports them; renderers unmap them.
 	Local  netip.AddrPort
 	Remote netip.AddrPort
-	State  State
 	UID    int    // owning user id, -1 when unknown
 	Inode  uint64 // Linux socket inode; 0 when the socket has none (TIME_WAIT)
-	RecvQ  uint32 // receive queue bytes (LISTEN: current accept backlog)
-	SendQ  uint32 // send queue bytes (LISTEN: maximum backlog)
 	// Cookie is the kernel's identity of the socket (sock_diag's
 	// idiag_cookie), filled only when asked for (Options.Cookies, Linux
 	// netlink): Destroy needs it to end exactly this socket.
@@ -299,8 +337,6 @@ type Socket struct {
 	// Owners are the processes holding the socket, lowest PID first. Filled
 	// only when owners were asked for.
 	Owners []Owner
-	// OwnerUnknown says why Owners is empty when owners were asked for.
-	OwnerUnknown OwnerUnknown
 	// Internals are the kernel's counters of the socket, when they were
 	// asked for (Options.Info) and the source has them (Linux netlink,
 	// macOS, FreeBSD); nil otherwise.

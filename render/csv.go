@@ -126,7 +126,7 @@ func appendSocketCSV(b []byte, s *collector.Socket, svc ServiceNamer, users *use
 	b = appendCSVOwners(b, s.Owners)
 	b = quoteCSVField(b, start)
 	b = append(b, ',')
-	b = appendCSVSanitized(b, string(s.OwnerUnknown))
+	b = appendCSVSanitized(b, s.OwnerUnknown.String())
 	return append(b, '\n')
 }
 

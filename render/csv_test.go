@@ -56,7 +56,7 @@ func referenceCSV(w io.Writer, snap *collector.Snapshot, opts Options) error {
 			strconv.Itoa(pid),
 			Sanitize(process),
 			csvOwners(s.Owners),
-			Sanitize(string(s.OwnerUnknown)),
+			Sanitize(s.OwnerUnknown.String()),
 		}
 		if withNetns {
 			record = append(record, strconv.FormatUint(s.Netns, 10), Sanitize(names[s.Netns]))

@@ -174,7 +174,7 @@ func appendSocketJSON(buf []byte, s *collector.Socket, svc ServiceNamer, users *
 		buf = append(buf, '}')
 	}
 	buf = append(buf, `],"owner_unknown":`...)
-	buf = appendJSONString(buf, string(s.OwnerUnknown))
+	buf = appendJSONString(buf, s.OwnerUnknown.String())
 	if s.Netns != 0 {
 		buf = append(buf, ',')
 		buf = appendNetnsFields(buf, s.Netns, names.name(s.Netns))

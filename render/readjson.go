@@ -310,13 +310,11 @@ func (ws *wireSocket) decode(s *collector.Socket) error {
 		}
 		s.Owners[j] = collector.Owner{PID: int(wo.PID), Process: wo.Process, FD: int(fd)}
 	}
-	switch u := collector.OwnerUnknown(ws.OwnerUnknown); u {
-	case collector.OwnerKnown, collector.OwnerPermission, collector.OwnerExited,
-		collector.OwnerKernel, collector.OwnerOtherNetns, collector.OwnerUnsupported:
-		s.OwnerUnknown = u
-	default:
+	u, ok := collector.ParseOwnerUnknown(ws.OwnerUnknown)
+	if !ok {
 		return fmt.Errorf("unknown owner_unknown %q (accepted: \"\", permission, exited, kernel, other-netns, unsupported)", ws.OwnerUnknown)
 	}
+	s.OwnerUnknown = u
 	return nil
 }
 

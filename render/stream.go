@@ -232,7 +232,7 @@ func (t *tableStreamer) sanitizedWidth(s string) int {
 func (t *tableStreamer) ownersWidth(s *collector.Socket) int {
 	if len(s.Owners) == 0 {
 		if s.OwnerUnknown != collector.OwnerKnown {
-			return 3 + t.sanitizedWidth(string(s.OwnerUnknown)) // "-(reason)"
+			return 3 + t.sanitizedWidth(s.OwnerUnknown.String()) // "-(reason)"
 		}
 		return 1 // "-"
 	}
@@ -390,7 +390,7 @@ func appendOwners(b []byte, s *collector.Socket) []byte {
 	if len(s.Owners) == 0 {
 		if s.OwnerUnknown != collector.OwnerKnown {
 			b = append(b, '-', '(')
-			b = appendSanitized(b, string(s.OwnerUnknown))
+			b = appendSanitized(b, s.OwnerUnknown.String())
 			return append(b, ')')
 		}
 		return append(b, '-')

@@ -166,7 +166,7 @@ func makeWeirdSockets(n int, seed uint64) []collector.Socket {
 		switch rng.IntN(8) {
 		case 0:
 			s.Owners = nil
-			s.OwnerUnknown = []collector.OwnerUnknown{"", collector.OwnerKernel, collector.OwnerPermission, "odd\n\x1b"}[rng.IntN(4)]
+			s.OwnerUnknown = []collector.OwnerUnknown{collector.OwnerKnown, collector.OwnerKernel, collector.OwnerPermission, collector.OwnerUnknown(200)}[rng.IntN(4)]
 		case 1, 2:
 			s.Owners = nil
 			for k := rng.IntN(5); k >= 0; k-- {

@@ -89,7 +89,7 @@ func inodeColumn(inode uint64) string {
 func ownersColumn(s *collector.Socket) string {
 	if len(s.Owners) == 0 {
 		if s.OwnerUnknown != collector.OwnerKnown {
-			return "-(" + Sanitize(string(s.OwnerUnknown)) + ")"
+			return "-(" + Sanitize(s.OwnerUnknown.String()) + ")"
 		}
 		return "-"
 	}

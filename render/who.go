@@ -199,7 +199,7 @@ func writeUnknownOwners(b *strings.Builder, socks []collector.Socket, root bool)
 		if counts[r] > 1 {
 			n = strconv.Itoa(counts[r]) + " sockets have"
 		}
-		fmt.Fprintf(b, "\n%s no owner shown (%s): %s\n", n, Sanitize(string(r)), ExplainOwnerUnknown(r, root))
+		fmt.Fprintf(b, "\n%s no owner shown (%s): %s\n", n, Sanitize(r.String()), ExplainOwnerUnknown(r, root))
 	}
 }
 

@@ -353,7 +353,7 @@ func auditListeners(socks []collector.Socket, reg *services.Registry, r *process
 			Service:      reg.Name(s.Proto.String(), s.Local.Port()),
 			UID:          s.UID,
 			User:         userName(s.UID),
-			OwnerUnknown: string(s.OwnerUnknown),
+			OwnerUnknown: s.OwnerUnknown.String(),
 		}
 		for _, o := range s.Owners {
 			l.Owners = append(l.Owners, ownerOf(o))
