@@ -92,8 +92,16 @@ func TestClose(t *testing.T) {
 	if _, err := p.server.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("the server's read: %v, want the reset", err)
 	}
-	if pw := pwNetnsJSON(t, "-tan", "--port", dport); len(pw.Sockets) != 1 || pw.Sockets[0].State != "LISTEN" {
-		t.Errorf("after close: %+v, want the listener alone", pw.Sockets)
+	// The pair's own sockets only: another test's socket may have had the
+	// same port number (a TIME_WAIT on ::1, say).
+	var ours []jsonSocket
+	for _, s := range pwNetnsJSON(t, "-tan", "--port", dport).Sockets {
+		if s.LocalAddr == "127.0.0.1" && (s.LocalPort == p.port || s.LocalPort == p.local) {
+			ours = append(ours, s)
+		}
+	}
+	if len(ours) != 1 || ours[0].State != "LISTEN" {
+		t.Errorf("after close: %+v, want the listener alone", ours)
 	}
 	if r := runCmd(t, exec.Command(binPath, "close", "--dport", dport, "--yes")); r.code != 3 {
 		t.Errorf("nothing left to close: exit %d, want 3: %s", r.code, r.stderr)
