@@ -224,8 +224,8 @@ func TestTinyBench(t *testing.T) {
 	}
 	for _, w := range append([]string{"# portwatch benchmark", "## 300 sockets", "| scenario | tool |", "| portwatch | `portwatch -tan`",
 		"### watch refresh", "### watch refresh with rates (--info)", "| CPU per steady-state refresh |", "Target: at most 0.300 s of CPU per steady-state refresh at 120000 sockets",
-		"## start-up", "### start-up, idle table", "### start-up, 300 sockets", "| Go floor | `hello` |", "| portwatch | `portwatch service 443` |",
-		"Target: `portwatch -tan` within 2.00 ms of the Go floor", "- Instructions: ", "not compared on this table"}, names...) {
+		"## start-up", "### start-up, idle table", "### start-up, 300 sockets", "| Go floor | `hello` |", "| dump floor | `dump` |", "| portwatch | `portwatch service 443` |",
+		"Target: `portwatch -tan` within 2.00 ms of the Go floor", "- Dump floor: the Go floor plus", "- Instructions: ", "not compared on this table"}, names...) {
 		if !bytes.Contains(md, []byte(w)) {
 			t.Errorf("results file lacks %q:\n%s", w, md)
 		}
@@ -246,16 +246,17 @@ func TestTinyBench(t *testing.T) {
 	if !strings.Contains(out, "watch refresh: portwatch watch") || !strings.Contains(out, "CPU per steady-state refresh ") {
 		t.Errorf("stdout lacks the watch refresh:\n%s", out)
 	}
-	if !strings.Contains(out, "== start-up, idle table") || !strings.Contains(out, "PW-FLOOR") {
+	if !strings.Contains(out, "== start-up, idle table") || !strings.Contains(out, "-DUMP") || !strings.Contains(out, "dump floor: ") {
 		t.Errorf("stdout lacks the start-up scenario:\n%s", out)
 	}
 }
 
 // checkStartup checks the start-up scenario of the tiny bench (two
 // rounds on the idle table and at 300 sockets): every command ran in
-// every round, portwatch's were compared with ss and the floor round by
-// round, the idle table's targets were measured, and each command's
-// instructions were counted or said why not. It asserts no timings.
+// every round, portwatch's were compared with ss and the floors round by
+// round and the dump floor with the Go floor, the idle table's targets
+// were measured, and each command's instructions were counted or said
+// why not. It asserts no timings.
 func checkStartup(t *testing.T, sts []StartupResult) {
 	t.Helper()
 	if len(sts) != 2 || sts[0].Size != idleTable || sts[1].Size != 300 || sts[0].Load != nil || sts[1].Load == nil {
@@ -265,7 +266,7 @@ func checkStartup(t *testing.T, sts []StartupResult) {
 	if sts[1].Load.Before.Sockets() != 300 || sts[0].HostSockets < 0 {
 		t.Errorf("start-up at 300 sockets: load %s", sts[1].Load.Before)
 	}
-	wantCmds := []string{"portwatch -tan", "portwatch -tan --json", "portwatch service 443", "ss -tan", "hello"}
+	wantCmds := []string{"portwatch -tan", "portwatch -tan --json", "portwatch service 443", "ss -tan", "hello", "dump"}
 	for _, st := range sts {
 		if len(st.Commands) != len(wantCmds) {
 			t.Fatalf("%s: %d commands, want %d", st.Table, len(st.Commands), len(wantCmds))
@@ -275,12 +276,16 @@ func checkStartup(t *testing.T, sts []StartupResult) {
 			if tr.Command != wantCmds[i] || len(tr.Runs) != 2 || tr.Failed != 0 || tr.Median <= 0 {
 				t.Errorf("%s: command %d: %+v", st.Table, i, tr)
 			}
-			portwatch := c.Role == rolePortwatch
-			if portwatch != (i < 3) || (c.VsSS != nil) != portwatch || (c.MinusFloor != nil) != portwatch || (c.VsFloor != nil) != portwatch {
-				t.Errorf("%s: %s: role %q, comparisons %v %v %v", st.Table, tr.Command, c.Role, c.VsSS, c.MinusFloor, c.VsFloor)
+			portwatch, dump := c.Role == rolePortwatch, c.Role == roleDumpFloor
+			if portwatch != (i < 3) || dump != (i == 5) || (c.VsSS != nil) != portwatch || (c.MinusDumpFloor != nil) != portwatch ||
+				(c.MinusFloor != nil) != (portwatch || dump) || (c.VsFloor != nil) != (portwatch || dump) {
+				t.Errorf("%s: %s: role %q, comparisons %v %v %v %v", st.Table, tr.Command, c.Role, c.VsSS, c.MinusFloor, c.VsFloor, c.MinusDumpFloor)
 			}
-			if portwatch && (len(c.VsSS.Rounds) != 2 || c.VsSS.Median <= 0 || len(c.MinusFloor.Rounds) != 2 || c.VsFloor.OfMedians <= 0) {
-				t.Errorf("%s: %s: per-round comparisons %+v %+v %+v", st.Table, tr.Command, c.VsSS, c.MinusFloor, c.VsFloor)
+			if portwatch && (len(c.VsSS.Rounds) != 2 || c.VsSS.Median <= 0 || len(c.MinusFloor.Rounds) != 2 || c.VsFloor.OfMedians <= 0 || len(c.MinusDumpFloor.Rounds) != 2) {
+				t.Errorf("%s: %s: per-round comparisons %+v %+v %+v %+v", st.Table, tr.Command, c.VsSS, c.MinusFloor, c.VsFloor, c.MinusDumpFloor)
+			}
+			if dump && len(c.MinusFloor.Rounds) != 2 {
+				t.Errorf("%s: the dump floor against the Go floor: %+v", st.Table, c.MinusFloor)
 			}
 			// Counting may be unavailable here; then it says why.
 			if ic := c.Instructions; ic == nil || (ic.Count > 0) == (ic.Unavailable != "") {
@@ -289,8 +294,8 @@ func checkStartup(t *testing.T, sts []StartupResult) {
 				t.Logf("%s: %s: instructions not counted: %s", st.Table, tr.Command, ic.Unavailable)
 			}
 		}
-		if st.InstructionNote == "" || !strings.Contains(st.Floor, "CGO_ENABLED=0") {
-			t.Errorf("%s: instruction note %q, floor %q", st.Table, st.InstructionNote, st.Floor)
+		if st.InstructionNote == "" || !strings.Contains(st.Floor, "CGO_ENABLED=0") || st.DumpFloor != dumpFloorText {
+			t.Errorf("%s: instruction note %q, floor %q, dump floor %q", st.Table, st.InstructionNote, st.Floor, st.DumpFloor)
 		}
 	}
 	if tg := sts[0].Targets; len(tg) != 2 || tg[0].Met == nil || tg[1].Met == nil {

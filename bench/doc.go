@@ -6,8 +6,9 @@
 // are all there, times each tool as a whole process in interleaved rounds,
 // measures the CPU cost of one steady-state refresh of portwatch's watch
 // mode and tears the load down again. Before the sizes, the start-up
-// scenario times short runs of portwatch, ss -tan and a Go hello world
-// (the floor) on the idle table and on a small load, and counts their
+// scenario times short runs of portwatch, ss -tan, a Go hello world (the
+// Go floor) and the Go floor plus one kernel dump of the TCP table (the
+// dump floor) on the idle table and on a small load, and counts their
 // instructions where perf or callgrind can. Results go to stdout as
 // tables and to a Markdown file (and optionally JSON).
 //

@@ -15,8 +15,10 @@ import (
 // On a small host the whole run of portwatch is start-up. The start-up
 // scenario times short commands on the idle table (no bench load: only the
 // host's own sockets) and on a small load, many rounds each, against
-// `ss -tan` and against the Go floor: a Go hello world, what any Go binary
-// costs to start and exit.
+// `ss -tan` and against two floors: the Go floor, a Go hello world, what
+// any Go binary costs to start and exit, and the dump floor, the Go floor
+// plus the one sock_diag dump `portwatch -tan` asks the kernel for, so
+// that what the kernel takes is told apart from what portwatch adds.
 
 // idleTable is the start-up size of the idle table: no bench load.
 const idleTable = 0
@@ -36,6 +38,7 @@ const (
 	rolePortwatch = "portwatch"
 	roleSS        = "ss"
 	roleFloor     = "floor"
+	roleDumpFloor = "dump floor"
 )
 
 // StartupResult is the start-up scenario on one table.
@@ -47,9 +50,10 @@ type StartupResult struct {
 	LoadAvg     [2]string   `json:"loadavg"`        // /proc/loadavg before and after the rounds
 	Rounds      int         `json:"rounds"`
 	Warmup      int         `json:"warmup"`
-	Floor       string      `json:"floor"` // how the Go floor was built, or why it was not
+	Floor       string      `json:"floor"`      // how the Go floor was built, or why it was not
+	DumpFloor   string      `json:"dump_floor"` // what the dump floor is, or why it was not built
 
-	Commands []StartupCommand `json:"commands"` // portwatch's, then ss -tan, then the floor
+	Commands []StartupCommand `json:"commands"` // portwatch's, then ss -tan, then the Go floor and the dump floor
 
 	// InstructionMethod is how instructions were counted ("perf",
 	// "callgrind"), "" when they were not; InstructionNote says more, or
@@ -62,14 +66,16 @@ type StartupResult struct {
 
 // StartupCommand is one command of the start-up scenario over every round.
 type StartupCommand struct {
-	Role   string     `json:"role"` // rolePortwatch, roleSS or roleFloor
+	Role   string     `json:"role"` // rolePortwatch, roleSS, roleFloor or roleDumpFloor
 	Timing ToolResult `json:"timing"`
 
-	// Portwatch's commands only: wall time against `ss -tan` and the
-	// floor, taken round by round (see pair).
-	VsSS       *Paired[float64]       `json:"vs_ss,omitempty"`          // this / ss -tan
-	MinusFloor *Paired[time.Duration] `json:"minus_floor_ns,omitempty"` // this − the floor
-	VsFloor    *Paired[float64]       `json:"vs_floor,omitempty"`       // this / the floor
+	// Wall time against `ss -tan` and the floors, taken round by round
+	// (see pair): portwatch's commands against all three, the dump floor
+	// against the Go floor.
+	VsSS           *Paired[float64]       `json:"vs_ss,omitempty"`               // this / ss -tan
+	MinusFloor     *Paired[time.Duration] `json:"minus_floor_ns,omitempty"`      // this − the Go floor
+	VsFloor        *Paired[float64]       `json:"vs_floor,omitempty"`            // this / the Go floor
+	MinusDumpFloor *Paired[time.Duration] `json:"minus_dump_floor_ns,omitempty"` // this − the dump floor
 
 	Instructions *InstructionCount `json:"instructions,omitempty"`
 }
@@ -100,15 +106,16 @@ func tableName(size int) string {
 }
 
 // startupCommands are the commands of the start-up scenario and their
-// roles; floor is "" when the floor could not be built.
-func startupCommands(portwatch, floor string, tools map[string]string) ([]command, []string) {
+// roles; a floor's path is "" when it could not be built.
+func startupCommands(portwatch string, floors floorBins, tools map[string]string) ([]command, []string) {
 	pw := func(args ...string) command { return command{Tool: "portwatch", Path: portwatch, Args: args} }
 	return []command{
 			pw("-tan"), pw("-tan", "--json"), pw("service", "443"),
 			{Tool: "ss", Path: tools["ss"], Args: []string{"-tan"}},
-			{Tool: "hello", Path: floor},
+			{Tool: "hello", Path: floors.hello},
+			{Tool: "dump", Path: floors.dump},
 		},
-		[]string{rolePortwatch, rolePortwatch, rolePortwatch, roleSS, roleFloor}
+		[]string{rolePortwatch, rolePortwatch, rolePortwatch, roleSS, roleFloor, roleDumpFloor}
 }
 
 // runStartups builds the floor, picks the instruction counter and times
@@ -121,27 +128,31 @@ func runStartups(ctx context.Context, cfg config, r *runner, pw string, tools ma
 		return err
 	}
 	defer os.RemoveAll(dir)
-	fmt.Fprintln(cfg.Progress, "building the Go floor")
-	floor, version, err := buildFloor(ctx, dir)
-	floorText := floorBuildText(version)
+	fmt.Fprintln(cfg.Progress, "building the Go floor and the dump floor")
+	floors, version, err := buildFloors(ctx, dir)
+	floorText, dumpText := floorBuildText(version), dumpFloorText
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
-		floorText = "not built: " + strings.Join(strings.Fields(err.Error()), " ")
-		fmt.Fprintf(cfg.Progress, "WARNING: the Go floor is %s\n", floorText)
+		why := "not built: " + strings.Join(strings.Fields(err.Error()), " ")
+		if floors.hello == "" {
+			floorText = why
+		}
+		dumpText = why
+		fmt.Fprintf(cfg.Progress, "WARNING: %s\n", why)
 	}
-	probe := floor
+	probe := floors.hello
 	if probe == "" {
 		probe = pw
 	}
 	counter := newInstructionCounter(ctx, cfg.Instructions, probe, cfg.Timeout)
 	fmt.Fprintf(cfg.Progress, "instructions: %s\n", counter.note)
-	cmds, roles := startupCommands(pw, floor, tools)
+	cmds, roles := startupCommands(pw, floors, tools)
 
 	for _, size := range cfg.StartupSizes {
 		st, err := runStartup(ctx, cfg, r, cmds, roles, counter, size)
-		st.Floor = floorText
+		st.Floor, st.DumpFloor = floorText, dumpText
 		rep.Startup = append(rep.Startup, st)
 		if err != nil {
 			return fmt.Errorf("start-up, %s: %w", st.Table, err)
@@ -194,17 +205,22 @@ func runStartup(ctx context.Context, cfg config, r *runner, cmds []command, role
 }
 
 // compare fills in portwatch's commands' figures against ss -tan and the
-// floor and sets the targets that apply to this table.
+// floors, and the dump floor's against the Go floor, and sets the targets
+// that apply to this table.
 func (st *StartupResult) compare() {
-	ss, floor := st.command(roleSS), st.command(roleFloor)
+	ss, floor, dump := st.command(roleSS), st.command(roleFloor), st.command(roleDumpFloor)
+	ratio := func(a, b RunResult) float64 { return float64(a.Wall) / float64(b.Wall) }
+	minus := func(a, b RunResult) time.Duration { return a.Wall - b.Wall }
 	for i := range st.Commands {
 		c := &st.Commands[i]
-		if c.Role != rolePortwatch {
+		switch c.Role {
+		case rolePortwatch:
+			c.VsSS = pair(c.Timing, ss, ratio)
+			c.MinusDumpFloor = pair(c.Timing, dump, minus)
+		case roleDumpFloor:
+		default:
 			continue
 		}
-		ratio := func(a, b RunResult) float64 { return float64(a.Wall) / float64(b.Wall) }
-		minus := func(a, b RunResult) time.Duration { return a.Wall - b.Wall }
-		c.VsSS = pair(c.Timing, ss, ratio)
 		c.MinusFloor = pair(c.Timing, floor, minus)
 		c.VsFloor = pair(c.Timing, floor, ratio)
 	}
@@ -214,12 +230,18 @@ func (st *StartupResult) compare() {
 // command is the timing of the command with role; a zero ToolResult
 // when there is none.
 func (st *StartupResult) command(role string) ToolResult {
-	for _, c := range st.Commands {
+	return commandOf(st.Commands, role).Timing
+}
+
+// commandOf is the first of cmds with role; a zero StartupCommand when
+// there is none.
+func commandOf(cmds []StartupCommand, role string) StartupCommand {
+	for _, c := range cmds {
 		if c.Role == role {
-			return c.Timing
+			return c
 		}
 	}
-	return ToolResult{}
+	return StartupCommand{}
 }
 
 // pair computes f over the runs of a and b of each round in which both
@@ -267,6 +289,10 @@ func startupTargets(size int, cmds []StartupCommand) []StartupTarget {
 	} else {
 		met := tan.MinusFloor.Median <= targetOverFloor
 		floor.Met, floor.Measured = &met, "median "+fmtMs(tan.MinusFloor.Median)+" over it"
+		if kernel := commandOf(cmds, roleDumpFloor).MinusFloor; kernel != nil && tan.MinusDumpFloor != nil {
+			floor.Measured += fmt.Sprintf(" (the dump floor, the kernel's walk of its socket tables, is %s over it; portwatch %s over the dump floor)",
+				fmtMs(kernel.Median), fmtMs(tan.MinusDumpFloor.Median))
+		}
 	}
 	return []StartupTarget{floor, vsSS(targetIdleVsSS)}
 }

@@ -4,6 +4,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -96,6 +99,7 @@ func TestStartupCompare(t *testing.T) {
 		{Role: rolePortwatch, Timing: tool(6*ms, 4*ms, 0, 9*ms)},
 		{Role: roleSS, Timing: tool(8*ms, 5*ms, 7*ms, 9*ms)},
 		{Role: roleFloor, Timing: tool(3*ms, 2*ms, 2*ms, 4*ms)},
+		{Role: roleDumpFloor, Timing: tool(5*ms, 3*ms, 4*ms, 6*ms)},
 	}}
 	st.Commands[0].Timing.Command = "portwatch -tan"
 	st.compare()
@@ -110,12 +114,23 @@ func TestStartupCompare(t *testing.T) {
 	if pw.VsSS.OfMedians != float64(6*ms)/float64(7500*time.Microsecond) || pw.VsFloor.Median != 2 {
 		t.Errorf("vs ss of medians %v, vs floor median %v", pw.VsSS.OfMedians, pw.VsFloor.Median)
 	}
-	if st.Commands[1].VsSS != nil || st.Commands[2].MinusFloor != nil {
+	if st.Commands[1].VsSS != nil || st.Commands[2].MinusFloor != nil || st.Commands[1].MinusFloor != nil {
 		t.Error("ss or the floor compared with itself")
+	}
+	// The dump floor is set against the Go floor (the kernel's share),
+	// portwatch against the dump floor (what it adds), round by round.
+	dump := st.Commands[3]
+	if want := []time.Duration{2 * ms, 1 * ms, 2 * ms, 2 * ms}; !slices.Equal(dump.MinusFloor.Rounds, want) || dump.MinusFloor.Median != 2*ms ||
+		dump.VsSS != nil || dump.MinusDumpFloor != nil {
+		t.Errorf("dump floor: %+v, want rounds %v, median 2ms, nothing else", dump.MinusFloor, want)
+	}
+	if want := []time.Duration{1 * ms, 1 * ms, 3 * ms}; !slices.Equal(pw.MinusDumpFloor.Rounds, want) || pw.MinusDumpFloor.Median != 1*ms {
+		t.Errorf("minus dump floor: %+v, want rounds %v, median 1ms", pw.MinusDumpFloor, want)
 	}
 	tg := st.Targets
 	if len(tg) != 2 || tg[0].Met == nil || *tg[0].Met || tg[1].Met == nil || !*tg[1].Met ||
-		tg[0].Measured != "median 3.00 ms over it" || tg[1].Measured != "median 0.800x" {
+		tg[0].Measured != "median 3.00 ms over it (the dump floor, the kernel's walk of its socket tables, is 2.00 ms over it; portwatch 1.00 ms over the dump floor)" ||
+		tg[1].Measured != "median 0.800x" {
 		t.Fatalf("idle targets: %+v", tg)
 	}
 	if tg[0].verdict() != "not met" || tg[1].verdict() != "met" || !strings.Contains(tg[0].Target, "within 2.00 ms of the Go floor") {
@@ -133,10 +148,14 @@ func TestStartupCompare(t *testing.T) {
 		t.Errorf("targets at 300 sockets: %+v", st.Targets)
 	}
 	st.Commands[1].Timing = ToolResult{Missing: true}
+	st.Commands[3].Timing = ToolResult{Missing: true}
 	st.Size = idleTable
 	st.compare()
 	if st.Commands[0].VsSS != nil || st.Targets[1].Met != nil || st.Targets[1].verdict() != "not measured" {
 		t.Errorf("without ss: %+v, %+v", st.Commands[0].VsSS, st.Targets)
+	}
+	if st.Commands[0].MinusDumpFloor != nil || st.Targets[0].Measured != "median 3.00 ms over it" {
+		t.Errorf("without the dump floor: %+v, %q", st.Commands[0].MinusDumpFloor, st.Targets[0].Measured)
 	}
 }
 
@@ -145,5 +164,55 @@ func TestFmtCount(t *testing.T) {
 		if got := fmtCount(n); got != want {
 			t.Errorf("fmtCount(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestFloorsRun builds both floors and runs them on real loopback sockets:
+// the Go floor prints its line, and the dump floor's kernel dump holds
+// at least the sockets this test holds open, on 127.0.0.1 and ::1.
+func TestFloorsRun(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bins, version, err := buildFloors(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(version, "go") || !strings.Contains(floorBuildText(version), version) {
+		t.Errorf("toolchain %q, build text %q", version, floorBuildText(version))
+	}
+	if out, err := exec.CommandContext(ctx, bins.hello).Output(); err != nil || string(out) != "hello, world\n" {
+		t.Errorf("Go floor: %q, %v", out, err)
+	}
+
+	const pairs = 20
+	held := 0
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		held++
+		for range pairs {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			s, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			held += 2
+		}
+	}
+	out, err := exec.CommandContext(ctx, bins.dump).Output()
+	if err != nil {
+		t.Fatalf("dump floor: %v: %s", err, out)
+	}
+	var n int
+	if _, err := fmt.Sscanf(string(out), "%d TCP sockets\n", &n); err != nil || n < held {
+		t.Errorf("dump floor printed %q (%v): want at least the %d sockets this test holds", out, err, held)
 	}
 }

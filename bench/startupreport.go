@@ -18,14 +18,15 @@ const startupMethod = "On a small host the whole run of portwatch is start-up. E
 	"Times are medians over the rounds, min and max beside them; CPU is the median user + system time; page faults are the median of the child's minor faults (rusage), " +
 	"each a page it touched first: a count as stable as instructions, and on a virtual machine whose host backs memory lazily each costs far more than on bare hardware, " +
 	"so they explain a start-up that is slow with few instructions. " +
-	"The comparisons (pw / `ss -tan`, pw − floor, pw / floor, on wall time) are taken round by round, from the two commands' runs in the same round, and the tables show the median of the per-round values, " +
+	"The comparisons (/ `ss -tan`, − Go floor, / Go floor, − dump floor, on wall time) are taken round by round, from the two commands' runs in the same round, and the tables show the median of the per-round values, " +
 	"not the ratio of the medians (the JSON results hold both, and every round's value): neighbouring runs share the state of the machine at that moment. " +
-	"The Go floor, `hello`, is what any Go program costs to start and exit. " +
+	"The Go floor, `hello`, is what any Go program costs to start and exit; the dump floor, `dump`, is the Go floor plus the kernel's dump of every TCP socket, the one request `portwatch -tan` makes, " +
+	"so its distance from the Go floor is the kernel's share of any listing and portwatch's distance from it is what portwatch adds. " +
 	"Targets, stated as where the medians stand (they never fail the bench): %s."
 
 // startupRow is one command's line of a start-up table, formatted.
 type startupRow struct {
-	tool, command, median, min, max, cpu, rss, faults, lines, vsSS, minusFloor, vsFloor, instructions, status string
+	tool, command, median, min, max, cpu, rss, faults, lines, vsSS, minusFloor, vsFloor, minusDump, instructions, status string
 }
 
 // startupRows formats st's commands; "-" where there is nothing.
@@ -34,9 +35,12 @@ func startupRows(st StartupResult) []startupRow {
 	for _, c := range st.Commands {
 		t := c.Timing
 		r := startupRow{tool: t.Tool, command: t.Command, median: "-", min: "-", max: "-", cpu: "-", rss: "-", faults: "-", lines: "-",
-			vsSS: "-", minusFloor: "-", vsFloor: "-", instructions: "-"}
-		if c.Role == roleFloor {
+			vsSS: "-", minusFloor: "-", vsFloor: "-", minusDump: "-", instructions: "-"}
+		switch c.Role {
+		case roleFloor:
 			r.tool = "Go floor"
+		case roleDumpFloor:
+			r.tool = "dump floor"
 		}
 		if t.Median > 0 {
 			r.median, r.min, r.max, r.cpu = fmtDuration(t.Median), fmtDuration(t.Min), fmtDuration(t.Max), fmtDuration(t.CPU)
@@ -58,13 +62,16 @@ func startupRows(st StartupResult) []startupRow {
 		if c.VsFloor != nil {
 			r.vsFloor = fmtRatio(c.VsFloor.Median)
 		}
+		if c.MinusDumpFloor != nil {
+			r.minusDump = fmtSignedMs(c.MinusDumpFloor.Median)
+		}
 		if ic := c.Instructions; ic != nil && ic.Unavailable == "" && ic.Count > 0 {
 			r.instructions = fmtCount(ic.Count)
 		} else if ic != nil {
 			r.instructions = "n/a"
 		}
 		r.status = runStatus(t)
-		if c.Role == roleFloor && t.Missing {
+		if (c.Role == roleFloor || c.Role == roleDumpFloor) && t.Missing {
 			r.status = "not built"
 		}
 		out = append(out, r)
@@ -107,15 +114,16 @@ func (st StartupResult) instructionNotes() []string {
 func writeStartupText(w io.Writer, st StartupResult) {
 	fmt.Fprintf(w, "\n== start-up, %s: %s\n", st.Table, st.tableText())
 	fmt.Fprintf(w, "%d round(s); load average before timing: %s; after: %s\n", st.Rounds, st.LoadAvg[0], st.LoadAvg[1])
-	fmt.Fprintf(w, "pw/ss, pw-floor, pw/floor: medians of the per-round values; instructions: %s\n\n", st.InstructionNote)
+	fmt.Fprintf(w, "/SS, -FLOOR, /FLOOR, -DUMP: medians of the per-round values against ss -tan, the Go floor and the dump floor; instructions: %s\n\n", st.InstructionNote)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TOOL\tCOMMAND\tMEDIAN\tMIN\tMAX\tCPU\tPEAK RSS\tPAGE FAULTS\tLINES\tPW/SS\tPW-FLOOR\tPW/FLOOR\tINSTRUCTIONS\tSTATUS")
+	fmt.Fprintln(tw, "TOOL\tCOMMAND\tMEDIAN\tMIN\tMAX\tCPU\tPEAK RSS\tPAGE FAULTS\tLINES\t/SS\t-FLOOR\t/FLOOR\t-DUMP\tINSTRUCTIONS\tSTATUS")
 	for _, r := range startupRows(st) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.tool, r.command, r.median, r.min, r.max,
-			r.cpu, r.rss, r.faults, r.lines, r.vsSS, r.minusFloor, r.vsFloor, r.instructions, r.status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.tool, r.command, r.median, r.min, r.max,
+			r.cpu, r.rss, r.faults, r.lines, r.vsSS, r.minusFloor, r.vsFloor, r.minusDump, r.instructions, r.status)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "Go floor: %s\n", st.Floor)
+	fmt.Fprintf(w, "dump floor: %s\n", st.DumpFloor)
 	for _, n := range st.instructionNotes() {
 		fmt.Fprintln(w, n)
 	}
@@ -134,15 +142,16 @@ func writeStartupMarkdown(w io.Writer, rep Report) {
 	fmt.Fprintf(w, startupMethod+"\n\n", rep.Warmup, rep.StartupRounds, targetsText())
 	st0 := rep.Startup[0]
 	fmt.Fprintf(w, "- Go floor: %s.\n", st0.Floor)
+	fmt.Fprintf(w, "- Dump floor: %s.\n", st0.DumpFloor)
 	fmt.Fprintf(w, "- Instructions: %s.\n", st0.InstructionNote)
 	for _, st := range rep.Startup {
 		fmt.Fprintf(w, "\n### start-up, %s\n\n", st.Table)
 		fmt.Fprintf(w, "Table: %s. Load average before timing: %s; after: %s.\n\n", st.tableText(), st.LoadAvg[0], st.LoadAvg[1])
-		fmt.Fprintln(w, "| tool | command | median | min | max | CPU | peak RSS | page faults | lines | pw / `ss -tan` | pw − floor | pw / floor | instructions | status |")
-		fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+		fmt.Fprintln(w, "| tool | command | median | min | max | CPU | peak RSS | page faults | lines | / `ss -tan` | − Go floor | / Go floor | − dump floor | instructions | status |")
+		fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 		for _, r := range startupRows(st) {
-			fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.tool, r.command, r.median, r.min, r.max,
-				r.cpu, r.rss, r.faults, r.lines, r.vsSS, r.minusFloor, r.vsFloor, r.instructions, strings.ReplaceAll(r.status, "|", "\\|"))
+			fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.tool, r.command, r.median, r.min, r.max,
+				r.cpu, r.rss, r.faults, r.lines, r.vsSS, r.minusFloor, r.vsFloor, r.minusDump, r.instructions, strings.ReplaceAll(r.status, "|", "\\|"))
 		}
 		fmt.Fprintln(w)
 		for _, n := range st.instructionNotes() {
