@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -116,9 +117,10 @@ func (c *linuxCollector) readNetlink(warn func(string)) ([]Socket, error) {
 		return nil, err
 	}
 	defer d.close()
-	// A table that fits one datagram is sized by it; a longer dump asks
-	// sizeHint (reading /proc/net/sockstat, about a tenth of a
-	// millisecond) how far to grow, once.
+	// A small table grows as it is read; once a dump that goes on passes
+	// growFromKernelAbove sockets, it asks sizeHint (reading
+	// /proc/net/sockstat, about a tenth of a millisecond) how far to
+	// grow, once.
 	d.grow = c.sizeHint
 	return c.dumpNetlink(d, warn)
 }
@@ -253,14 +255,43 @@ func readProcNet(path string, p Proto, f Family, filt *Filter, socks []Socket, w
 }
 
 // readBounded reads at most limit bytes of the file at path (a /proc file
-// whose size the kernel decides).
+// whose size the kernel decides). It reads with plain system calls, not an
+// os.File: an os.File of a /proc file is registered with the runtime's
+// poller, which sets up epoll on its first use and adds four system calls
+// to every file.
 func readBounded(path string, limit int) ([]byte, error) {
-	file, err := os.Open(path)
+	fd, err := openRetry(path)
 	if err != nil {
-		return nil, err
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer file.Close()
-	return io.ReadAll(io.LimitReader(file, int64(limit)))
+	defer unix.Close(fd)
+	buf := make([]byte, 0, min(limit, 4<<10))
+	for len(buf) < limit {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(limit, 2*cap(buf))-len(buf))
+		}
+		n, err := unix.Read(fd, buf[len(buf):min(cap(buf), limit)])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return buf, &os.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
+	return buf, nil
+}
+
+// openRetry opens path read-only, retrying when a signal interrupts it.
+func openRetry(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
 }
 
 // maxSizeHint bounds the table allocated up front (about 18 MiB of

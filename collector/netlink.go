@@ -494,6 +494,14 @@ func parseSockDiagExt(buf []byte, p Proto, f Family, seq uint32, filt *Filter, x
 	return out, false, nil
 }
 
+// growFromKernelAbove is the table size past which a dump that goes on
+// asks the kernel's socket counters how far to grow the table, once: a
+// smaller table grows as it is read, copying at most a few tens of KB,
+// which costs less than reading the counters. The kernel's datagrams give
+// no sign that a walk is about to end (a short one can come mid-walk), so
+// a small table cannot be told from the start of a big one sooner.
+const growFromKernelAbove = 256
+
 // countDatagram returns how many socket records the netlink datagram buf
 // holds and whether it ends the dump (NLMSG_DONE or NLMSG_ERROR in it):
 // what a reader needs to size its table before decoding, so that the

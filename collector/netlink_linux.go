@@ -226,10 +226,10 @@ func (d *sockDiag) dumpOnce(t diagTable, mask uint32, filt *Filter, out []Socket
 		// Room for this datagram's records, and when the dump goes on
 		// past it, once, for the whole table: each record is decoded
 		// straight into its final place, with no first guess to copy
-		// from.
+		// from. A small table grows as it is read (growFromKernelAbove).
 		if records, last := countDatagram(d.buf[:n]); cap(out)-len(out) < records {
 			want := len(out) + records
-			if d.grow != nil && !last {
+			if d.grow != nil && !last && want > growFromKernelAbove {
 				want = max(want, d.grow())
 				d.grow = nil
 			}

@@ -877,19 +877,23 @@ func TestSockDiagGrowAskedOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		cap      int
+		records  int  // in the first datagram, each a pair of sockets
 		oneGram  bool // the records and NLMSG_DONE in one datagram
 		answered int
 		asked    int
 		minCap   int
 		maxCap   int
 	}{
-		{name: "no room, more to come", cap: 0, answered: 5000, asked: 1, minCap: 5000, maxCap: 6000},
-		{name: "no room, a small answer", cap: 1, answered: 1, asked: 1, minCap: 2, maxCap: 8},
-		{name: "room to spare", cap: 1000, answered: 5000, asked: 0, minCap: 1000, maxCap: 1000},
-		{name: "the whole dump in one datagram", cap: 0, oneGram: true, answered: 5000, asked: 0, minCap: 2, maxCap: 8},
+		{name: "no room, a big table, more to come", cap: 0, records: 150, answered: 5000, asked: 1, minCap: 5000, maxCap: 6000},
+		{name: "no room, a small table", cap: 1, records: 20, answered: 5000, asked: 0, minCap: 40, maxCap: 64},
+		{name: "room to spare", cap: 1000, records: 150, answered: 5000, asked: 0, minCap: 1000, maxCap: 1000},
+		{name: "the whole dump in one datagram", cap: 0, records: 150, oneGram: true, answered: 5000, asked: 0, minCap: 300, maxCap: 400},
 	} {
 		script := func(n int, seq uint32) [][]byte {
-			recs := cat(seqMsg(msgEstab4, 0, seq), seqMsg(msgListen4, 0, seq))
+			var recs []byte
+			for range tc.records {
+				recs = cat(recs, seqMsg(msgEstab4, 0, seq), seqMsg(msgListen4, 0, seq))
+			}
 			if tc.oneGram {
 				return [][]byte{cat(recs, seqDone(seq, 0))}
 			}
@@ -904,9 +908,12 @@ func TestSockDiagGrowAskedOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(out) != 2 || asked != tc.asked || cap(out) < tc.minCap || cap(out) > tc.maxCap {
-			t.Errorf("%s: %d sockets, grow asked %d times, capacity %d; want 2, %d, %d to %d",
-				tc.name, len(out), asked, cap(out), tc.asked, tc.minCap, tc.maxCap)
+		if big := 2*tc.records > growFromKernelAbove; big != (tc.records == 150) {
+			t.Fatalf("%s: %d sockets: a big table is %v", tc.name, 2*tc.records, big)
+		}
+		if len(out) != 2*tc.records || asked != tc.asked || cap(out) < tc.minCap || cap(out) > tc.maxCap {
+			t.Errorf("%s: %d sockets, grow asked %d times, capacity %d; want %d, %d, %d to %d",
+				tc.name, len(out), asked, cap(out), 2*tc.records, tc.asked, tc.minCap, tc.maxCap)
 		}
 		// Asked once per read, not per dump.
 		if tc.asked == 0 {
