@@ -13,7 +13,7 @@ import (
 
 // startupMethod explains the start-up scenario; %d are the warm-up runs
 // and the rounds, %s the targets.
-const startupMethod = "On a small host the whole run of portwatch is start-up. Each round runs every command below once, in the order shown (A B C D E A B C D E ...), " +
+const startupMethod = "On a small host the whole run of portwatch is start-up. Each round runs every command below once, in the order shown (A B C D E F A B C D E F ...), " +
 	"each a whole process started by a fresh launcher with stdout to /dev/null, as above, after %d untimed warm-up run(s) of each; %d round(s) per table. " +
 	"Times are medians over the rounds, min and max beside them; CPU is the median user + system time; page faults are the median of the child's minor faults (rusage), " +
 	"each a page it touched first: a count as stable as instructions, and on a virtual machine whose host backs memory lazily each costs far more than on bare hardware, " +
