@@ -8,10 +8,10 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 
+	"github.com/portwatch/portwatch/internal/procfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -255,43 +255,9 @@ func readProcNet(path string, p Proto, f Family, filt *Filter, socks []Socket, w
 }
 
 // readBounded reads at most limit bytes of the file at path (a /proc file
-// whose size the kernel decides). It reads with plain system calls, not an
-// os.File: an os.File of a /proc file is registered with the runtime's
-// poller, which sets up epoll on its first use and adds four system calls
-// to every file.
+// whose size the kernel decides), without the runtime's poller.
 func readBounded(path string, limit int) ([]byte, error) {
-	fd, err := openRetry(path)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer unix.Close(fd)
-	buf := make([]byte, 0, min(limit, 4<<10))
-	for len(buf) < limit {
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, min(limit, 2*cap(buf))-len(buf))
-		}
-		n, err := unix.Read(fd, buf[len(buf):min(cap(buf), limit)])
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return buf, &os.PathError{Op: "read", Path: path, Err: err}
-		case n == 0:
-			return buf, nil
-		}
-		buf = buf[:len(buf)+n]
-	}
-	return buf, nil
-}
-
-// openRetry opens path read-only, retrying when a signal interrupts it.
-func openRetry(path string) (int, error) {
-	for {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != unix.EINTR {
-			return fd, err
-		}
-	}
+	return procfile.Read(path, limit)
 }
 
 // maxSizeHint bounds the table allocated up front (about 18 MiB of

@@ -5,13 +5,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/portwatch/portwatch/internal/procfile"
 )
 
 // The bounds of the /proc files read besides the command line (CmdlineMax):
@@ -33,12 +34,7 @@ const (
 // uid, a start time or a cgroup path cut short would be wrong, not
 // missing.
 func readBounded(path string, limit int, sep byte) (data []byte, truncated bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	data, err = io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	data, err = procfile.Read(path, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
