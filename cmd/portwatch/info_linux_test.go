@@ -55,7 +55,11 @@ func infoPair(t *testing.T, up, down int64) (port, clientPort int) {
 func TestInfo(t *testing.T) {
 	const up, down = 250_000, 60_000
 	port, clientPort := infoPair(t, up, down)
-	r := runCmd(t, exec.Command(binPath, "-tani", "--port", strconv.Itoa(port), "--json"))
+	// Only this test's three sockets: IPv4, open, on the pair's port. A
+	// TIME_WAIT another test left with the same port number (on ::1, or
+	// from before this listener took the port) has no internals.
+	ours := []string{"-4", "--state", "established,listen", "--port", strconv.Itoa(port)}
+	r := runCmd(t, exec.Command(binPath, append([]string{"-tani", "--json"}, ours...)...))
 	var snap struct {
 		Sockets []struct {
 			LocalPort int `json:"local_port"`
@@ -97,11 +101,11 @@ func TestInfo(t *testing.T) {
 		t.Fatalf("no client socket on port %d: %s", clientPort, r.stdout)
 	}
 
-	r = runCmd(t, exec.Command(binPath, "-tani", "--port", strconv.Itoa(port)))
+	r = runCmd(t, exec.Command(binPath, append([]string{"-tani"}, ours...)...))
 	if r.code != 0 || strings.Count(r.stdout, " mem r:") != 3 || !strings.Contains(r.stdout, " rtt:") || !strings.Contains(r.stdout, " cwnd:") {
 		t.Errorf("table: exit %d, want a second line with rtt, cwnd and mem under each of the 3 sockets:\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r = runCmd(t, exec.Command(binPath, "-tani", "--port", strconv.Itoa(port), "--source", "procfs"))
+	r = runCmd(t, exec.Command(binPath, append([]string{"-tani", "--source", "procfs"}, ours...)...))
 	if r.code != 0 || strings.Count(r.stderr, "netlink sock_diag") != 1 || strings.Contains(r.stdout, "rtt:") {
 		t.Errorf("--source procfs -i: exit %d, want one warning that internals need netlink and none shown:\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -110,7 +114,7 @@ func TestInfo(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 with one line: %s", args, r.code, r.stderr)
 		}
 	}
-	r = runCmd(t, exec.Command(binPath, "watch", "--json", "-i", "-tan", "--port", strconv.Itoa(port), "--count", "1"))
+	r = runCmd(t, exec.Command(binPath, append([]string{"watch", "--json", "-i", "-tan", "--count", "1"}, ours...)...))
 	if r.code != 0 || strings.Count(r.stdout, `"tcp_info":{`) != 3 {
 		t.Errorf("watch --json -i: exit %d, want 3 events with tcp_info:\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -125,7 +129,8 @@ func TestWatchInfoBytes(t *testing.T) {
 	client, server := p.client, p.server
 	port, clientPort := strconv.Itoa(p.port), p.local
 
-	cmd := exec.Command(binPath, "watch", "--json", "-i", "-tan", "--port", port, "--interval", "100ms", "--count", "12")
+	// The pair's own sockets (see TestInfo).
+	cmd := exec.Command(binPath, "watch", "--json", "-i", "-tan", "-4", "--state", "established,listen", "--port", port, "--interval", "100ms", "--count", "12")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
