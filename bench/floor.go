@@ -52,12 +52,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "send:", err)
 		os.Exit(1)
 	}
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, 64<<10) // more than any datagram of a dump
 	sockets := 0
 	for {
 		n, _, err := syscall.Recvfrom(fd, buf, 0)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "receive:", err)
+		if err != nil || n == 0 {
+			fmt.Fprintln(os.Stderr, "receive:", err, "after", sockets, "sockets")
 			os.Exit(1)
 		}
 		for off := 0; off+16 <= n; {
