@@ -254,12 +254,6 @@ func readProcNet(path string, p Proto, f Family, filt *Filter, socks []Socket, w
 	}
 }
 
-// readBounded reads at most limit bytes of the file at path (a /proc file
-// whose size the kernel decides), without the runtime's poller.
-func readBounded(path string, limit int) ([]byte, error) {
-	return procfile.Read(path, limit)
-}
-
 // maxSizeHint bounds the table allocated up front (about 18 MiB of
 // sockets); a larger table grows as it is read.
 const maxSizeHint = 1 << 17
@@ -276,7 +270,7 @@ func (c *linuxCollector) sizeHint() int {
 	}
 	var data []byte
 	for _, name := range []string{"/net/sockstat", "/net/sockstat6"} {
-		if b, err := readBounded(c.opts.procRoot()+name, 4<<10); err == nil {
+		if b, err := procfile.Read(c.opts.procRoot()+name, 4<<10); err == nil {
 			data = append(append(data, b...), '\n')
 		}
 	}

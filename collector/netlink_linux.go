@@ -56,8 +56,8 @@ type sockDiag struct {
 
 	// grow, when set, tells how many sockets the whole read will hold. It
 	// is asked once, when a datagram that does not fit in what is left of
-	// the output's capacity is not the dump's last, and the output is
-	// grown to it.
+	// the output's capacity is not the dump's last and the table would
+	// pass growFromKernelAbove sockets, and the output is grown to it.
 	grow func() int
 
 	// ext is the extension attributes each dump asks for (idiag_ext):
